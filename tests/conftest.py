@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from frisac import Scenario, draw_realization
 from frisac.realization import Realization
-
-REFERENCE_DIR = Path(__file__).parent / "data" / "reference_cases"
-REFERENCE_CASES = ("p1_default_heuristic", "p2_F60_heuristic", "p3_small_heuristic")
 
 
 @pytest.fixture

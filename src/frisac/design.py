@@ -18,7 +18,7 @@ from frisac.errors import FrisacInputError
 if TYPE_CHECKING:
     from frisac.realization import Realization
 
-__all__ = ["DESIGN_KEYS", "Design", "check_compatible"]
+__all__ = ["DESIGN_KEYS", "Design", "check_compatible", "random_design"]
 
 ComplexArray = NDArray[np.complex128]
 
@@ -122,3 +122,28 @@ def check_compatible(realization: Realization, design: Design) -> None:
                 f"design {name} has shape {got} but the realisation has N_t={r.N_t}, K={r.K}, "
                 f"R={r.R}: expected {shape}"
             )
+
+
+def random_design(
+    rng: np.random.Generator,
+    *,
+    N_t: int,
+    K: int,
+    R: int,
+    power_w: float,
+    sensing_rank: int | None = None,
+) -> Design:
+    """A random design (not optimised) with total power ``power_w``: for tests and baselines.
+
+    W has i.i.d. CN(0, 1) entries, Rs = L L^H with L an N_t x rank CN(0, 1) matrix (full rank
+    by default), both scaled so that tr(W W^H) = tr(Rs) = power_w / 2; psi has i.i.d.
+    uniform phases.
+    """
+    rank = N_t if sensing_rank is None else sensing_rank
+    W = rng.standard_normal((N_t, K)) + 1j * rng.standard_normal((N_t, K))
+    L = rng.standard_normal((N_t, rank)) + 1j * rng.standard_normal((N_t, rank))
+    Rs = L @ L.conj().T
+    W *= np.sqrt(0.5 * power_w / np.real(np.vdot(W, W)))
+    Rs *= 0.5 * power_w / np.real(np.trace(Rs))
+    psi = np.exp(1j * rng.uniform(0.0, 2.0 * np.pi, R))
+    return Design(W=W, Rs=Rs, psi=psi)

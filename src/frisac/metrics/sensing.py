@@ -1,0 +1,656 @@
+"""Sensing metrics: true echo, assumed model, pseudo-true parameter, A, B, MCRB, CRB.
+
+Everything follows MODEL.md section 6 (paper eqs. 6, 12-13, 20, 22-24).
+
+Model. With psi the commanded (= assumed) RIS coefficients, the assumed echo is
+``alpha * g(phi) g(phi)^H`` with ``g(phi) = H_BR diag(psi)^H a(phi)`` (an N_t-vector), and
+the true echo is ``Gbar = alpha gW gW^H + alpha' gF gF^H`` (eqs. 12-13) with
+``gW = H_BR,W diag(psi_W)^H a_W(phi)`` and ``gF = H_BR,F diag(psi_F,true)^H a_F(phi')``.
+
+Data. Every quantity depends on the transmitted signal X only through ``Rx = X X^H / T``
+and on the observation only through the cross matrix ``C = Y X^H / T``; for the expected
+(noise-free) observation ``C = Gbar Rx``. With the weighted inner product
+``<M1, M2> = T tr(M1^H M2 Rx)`` the least-squares cost of eta = [phi_e, phi_a, Re a, Im a] is
+
+    L(eta) = ||Y||^2 - 2 T Re(conj(alpha) g^H C g) + T |alpha|^2 |g|^2 g^H Rx g,
+
+minimised in closed form over alpha by ``alpha(phi) = g^H C g / (|g|^2 g^H Rx g)``.
+
+Low-rank evaluation. Omega = g g^H is rank one, so every derivative of the model is a
+sum of outer products of the six vectors V = [g, g_e, g_a, g_ee, g_ea, g_aa] (g_i and g_ij
+are g with a replaced by its derivatives). A matrix written ``V K V^H`` (K a 6 x 6
+coefficient matrix) has ``<V K1 V^H, V K2 V^H> = T tr(K1^H P K2 Q)`` with ``P = V^H V`` and
+``Q = V^H Rx V``, and ``T tr(V K V^H C^H) = T tr(K S^H)`` with ``S = V^H C V``. So A and B
+need three 6 x 6 Gram matrices and never an N_t T vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from frisac.design import Design, check_compatible
+from frisac.geometry import steering_derivatives, steering_vector
+from frisac.realization import Realization
+
+__all__ = [
+    "PseudoTrue",
+    "SensingBounds",
+    "SensingResult",
+    "bounds_at",
+    "crb_perfect",
+    "echo_factors",
+    "evaluate_sensing",
+    "fisher_and_a",
+    "grid_model_vectors",
+    "least_squares_derivatives",
+    "mcrb_from_blocks",
+    "model_derivatives",
+    "model_matrix",
+    "model_vectors",
+    "pseudo_true",
+    "true_echo_matrix",
+]
+
+FloatArray = NDArray[np.float64]
+ComplexArray = NDArray[np.complex128]
+
+WINDOW_DEG = 15.0
+"""Half-width of the pseudo-true search window around the true angles (MODEL.md)."""
+GRID_STEP_DEG = 0.5
+"""Grid step of the global search; MODEL.md asks for no coarser than 0.5 deg."""
+NEWTON_STEP_TOL_RAD = 1e-13
+"""Refinement stops when a Newton step is shorter than this (far below the 1e-9 rad asked)."""
+QUADRATIC_REGION_RAD = 1e-4
+"""Newton steps shorter than this are taken without line search."""
+N_CANDIDATES = 3
+"""Grid local maxima considered for refinement (guards against near-ties)."""
+CANDIDATE_RATIO = 0.5
+"""A grid peak is refined only if its J is at least this fraction of the best refined J.
+
+At a 0.5 deg grid the main lobe (several degrees wide) is sampled densely enough that
+refinement changes a peak's J by a few percent, far less than a factor of two."""
+
+# ------------------------------------------------------------------ basis coefficients
+# Index of each vector in V = [g, g_e, g_a, g_ee, g_ea, g_aa].
+_G, _GE, _GA, _GEE, _GEA, _GAA = range(6)
+
+
+def _unit(a: int, b: int) -> ComplexArray:
+    k = np.zeros((6, 6), dtype=np.complex128)
+    k[a, b] += 1.0
+    return k
+
+
+_K_OMEGA = _unit(_G, _G)  # Omega = g g^H
+_K_D1 = np.stack(
+    [
+        _unit(_GE, _G) + _unit(_G, _GE),  # d Omega / d phi_e
+        _unit(_GA, _G) + _unit(_G, _GA),  # d Omega / d phi_a
+    ]
+)
+_K_D2 = np.stack(
+    [
+        np.stack(
+            [
+                _unit(_GEE, _G) + 2 * _unit(_GE, _GE) + _unit(_G, _GEE),
+                _unit(_GEA, _G) + _unit(_GE, _GA) + _unit(_GA, _GE) + _unit(_G, _GEA),
+            ]
+        ),
+        np.stack(
+            [
+                _unit(_GEA, _G) + _unit(_GE, _GA) + _unit(_GA, _GE) + _unit(_G, _GEA),
+                _unit(_GAA, _G) + 2 * _unit(_GA, _GA) + _unit(_G, _GAA),
+            ]
+        ),
+    ]
+)
+
+
+def _first_derivative_coefficients(alpha: complex) -> ComplexArray:
+    """K matrices of d mu / d eta_i, shape (4, 6, 6) (MODEL.md section 6).
+
+    d_phi_i = alpha dOmega/dphi_i, d_Re = Omega, d_Im = j Omega.
+    """
+    return np.stack([alpha * _K_D1[0], alpha * _K_D1[1], _K_OMEGA, 1j * _K_OMEGA])
+
+
+def _second_derivative_coefficients(alpha: complex) -> ComplexArray:
+    """K matrices of d^2 mu / d eta_i d eta_j, shape (4, 4, 6, 6).
+
+    d_phi_i phi_j = alpha d^2 Omega / dphi_i dphi_j, d_phi_i Re = dOmega/dphi_i,
+    d_phi_i Im = j dOmega/dphi_i, d_alpha alpha = 0.
+    """
+    k = np.zeros((4, 4, 6, 6), dtype=np.complex128)
+    k[:2, :2] = alpha * _K_D2
+    for i in range(2):
+        k[i, 2] = k[2, i] = _K_D1[i]
+        k[i, 3] = k[3, i] = 1j * _K_D1[i]
+    return k
+
+
+# ------------------------------------------------------------------ model and echo
+def model_matrix(H_BR: ComplexArray, psi_assumed: ComplexArray) -> ComplexArray:
+    """M = H_BR diag(psi)^H, shape (N_t, R), so that g(phi) = M a(phi) (eq. 6)."""
+    return H_BR * np.conj(psi_assumed)[None, :]
+
+
+def model_vectors(
+    M: ComplexArray, phi: FloatArray, positions_m: FloatArray, wavelength_m: float
+) -> ComplexArray:
+    """V = [g, g_e, g_a, g_ee, g_ea, g_aa] at phi, shape (N_t, 6).
+
+    g = M a(phi), g_i = M da/dphi_i, g_ij = M d^2a/dphi_i dphi_j (eqs. 52-61 in vector form).
+    """
+    a, da, d2a = steering_derivatives(phi, positions_m, wavelength_m)
+    basis = np.stack([a, da[0], da[1], d2a[0, 0], d2a[0, 1], d2a[1, 1]], axis=1)
+    return M @ basis
+
+
+def echo_factors(realization: Realization, psi: ComplexArray) -> tuple[ComplexArray, ComplexArray]:
+    """Factors of the true echo, Gbar = alpha gW gW^H + alpha' gF gF^H (eqs. 12-13).
+
+    gW = H_BR,W diag(psi_W)^H a_W(phi) toward the target through the working elements;
+    gF = H_BR,F diag(psi_F,true)^H a_F(phi') toward the scatterer through the faulty ones.
+
+    Returns
+    -------
+    gW, gF : complex ndarrays, shape (N_t,) each (zero vectors if W = 0 or F = 0).
+    """
+    r = realization
+    pos = r.ris_positions_m
+    work, bad = r.working_idx, r.fault_idx
+    a_target = steering_vector(r.phi_target, pos, r.wavelength)
+    a_scatter = steering_vector(r.phi_scatter, pos, r.wavelength)
+    gW = r.H_BR[:, work] @ (np.conj(psi[work]) * a_target[work])
+    gF = r.H_BR[:, bad] @ (np.conj(r.fault_coef) * a_scatter[bad])
+    return gW, gF
+
+
+def true_echo_matrix(realization: Realization, psi: ComplexArray) -> ComplexArray:
+    """Gbar, shape (N_t, N_t), the true cascaded sensing channel (eqs. 12-13)."""
+    gW, gF = echo_factors(realization, psi)
+    return realization.alpha * np.outer(gW, gW.conj()) + realization.alpha_scatter * np.outer(
+        gF, gF.conj()
+    )
+
+
+def grid_model_vectors(
+    M: ComplexArray,
+    *,
+    R_y: int,
+    R_z: int,
+    d_y_m: float,
+    d_z_m: float,
+    wavelength_m: float,
+    phi_e: FloatArray,
+    phi_a: FloatArray,
+) -> ComplexArray:
+    """g(phi) = M a(phi) on a rectangular angle grid, shape (N_t, n_e, n_a).
+
+    Uses the separability of eq. (8) over the planar array (element r = r_y + R_y r_z):
+    first contract over r_z with exp(-j kappa d_z r_z sin phi_e), then over r_y with
+    exp(-j kappa d_y r_y cos phi_e sin phi_a); cost N_t R n_e + N_t R_y n_e n_a.
+    """
+    kappa = 2.0 * np.pi / wavelength_m
+    N_t = M.shape[0]
+    M3 = M.reshape(N_t, R_z, R_y)
+    r_z = np.arange(R_z)
+    r_y = np.arange(R_y)
+    a_z = np.exp(-1j * kappa * d_z_m * np.sin(phi_e)[:, None] * r_z[None, :])  # (n_e, R_z)
+    partial = np.einsum("nzy,ez->eny", M3, a_z)  # (n_e, N_t, R_y)
+    u_y = np.cos(phi_e)[:, None] * np.sin(phi_a)[None, :]  # (n_e, n_a)
+    a_y = np.exp(-1j * kappa * d_y_m * u_y[:, None, :] * r_y[None, :, None])  # (n_e, R_y, n_a)
+    g = partial @ a_y  # (n_e, N_t, n_a)
+    return np.transpose(g, (1, 0, 2))
+
+
+def model_derivatives(V: ComplexArray, alpha: complex) -> tuple[ComplexArray, ComplexArray]:
+    """Explicit N_t x N_t derivative matrices of the model alpha g g^H (for checks and plots).
+
+    Returns
+    -------
+    d1 : complex (4, N_t, N_t), d mu / d eta_i.
+    d2 : complex (4, 4, N_t, N_t), d^2 mu / d eta_i d eta_j.
+    """
+    VH = V.conj().T
+    d1 = V @ _first_derivative_coefficients(alpha) @ VH
+    d2 = V @ _second_derivative_coefficients(alpha) @ VH
+    return d1, d2
+
+
+# ------------------------------------------------------------------ A, B, gradient
+def _gram(V: ComplexArray, Rx: ComplexArray, C: ComplexArray) -> tuple[ComplexArray, ...]:
+    VH = V.conj().T
+    return VH @ V, VH @ (Rx @ V), VH @ (C @ V)
+
+
+def _inner(K1: ComplexArray, K2: ComplexArray, P: ComplexArray, Q: ComplexArray) -> ComplexArray:
+    """tr(K1^H P K2 Q) for K1 (..., 6, 6) and K2 (..., 6, 6): <V K1 V^H, V K2 V^H> / T."""
+    return np.einsum("...ba,...ba->...", K1.conj(), P @ K2 @ Q)
+
+
+def _gram_matrix(K: ComplexArray, P: ComplexArray, Q: ComplexArray) -> ComplexArray:
+    """tr(K_i^H P K_j Q) for all pairs of a stack K (n, 6, 6), shape (n, n)."""
+    return np.einsum("iba,jba->ij", K.conj(), P @ K @ Q)
+
+
+def _data_term(K: ComplexArray, S: ComplexArray) -> ComplexArray:
+    """tr(K S^H) = tr(V K V^H C^H) for a stack K (..., 6, 6)."""
+    return np.einsum("...ab,ab->...", K, S.conj())
+
+
+def least_squares_derivatives(
+    V: ComplexArray,
+    alpha: complex,
+    Rx: ComplexArray,
+    C: ComplexArray,
+    T: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Gradient and Hessian of L(eta) and the matrix B, at eta = (phi, alpha).
+
+    Parameters
+    ----------
+    V : complex (N_t, 6), model vectors at phi (:func:`model_vectors`).
+    alpha : model coefficient at which to evaluate.
+    Rx : complex (N_t, N_t), X X^H / T. C : complex (N_t, N_t), Y X^H / T (Gbar Rx if noise-free).
+
+    Returns
+    -------
+    grad : float (4,), dL/deta_i = -2 Re[T tr(d_i C^H) - <mu, d_i>].
+    hess : float (4, 4), 2 Re<d_i, d_j> - 2 Re[T tr(d_ij C^H) - <mu, d_ij>].
+    gram : float (4, 4), Re<d_i, d_j> (B = 2 gram / sigma_s^2, eq. 24).
+    """
+    P, Q, S = _gram(V, Rx, C)
+    K1 = _first_derivative_coefficients(alpha)
+    K2 = _second_derivative_coefficients(alpha)
+    K_mu = alpha * _K_OMEGA
+    gram = T * np.real(_gram_matrix(K1, P, Q))
+    residual_1 = T * (_data_term(K1, S) - _inner(K_mu, K1, P, Q))
+    residual_2 = T * (_data_term(K2, S) - _inner(K_mu, K2, P, Q))
+    grad = -2.0 * np.real(residual_1)
+    hess = 2.0 * gram - 2.0 * np.real(residual_2)
+    return grad, 0.5 * (hess + hess.T), 0.5 * (gram + gram.T)
+
+
+def fisher_and_a(
+    V: ComplexArray, alpha: complex, Rx: ComplexArray, C: ComplexArray, T: int, noise_w: float
+) -> tuple[FloatArray, FloatArray]:
+    """(A, B) of eqs. (23)-(24) at eta = (phi, alpha), both (4, 4).
+
+    B_ij = (2 / sigma_s^2) Re<d_i, d_j>; A_ij = (2 / sigma_s^2) Re<E, d_ij> - B_ij.
+    Since the Hessian of L is 2 Re<d_i,d_j> - 2 Re<E, d_ij>, A = -Hess(L) / sigma_s^2.
+    """
+    _, hess, gram = least_squares_derivatives(V, alpha, Rx, C, T)
+    return -hess / noise_w, 2.0 * gram / noise_w
+
+
+def _equilibrate(A: FloatArray) -> FloatArray:
+    """Diagonal scaling s with s_i = 1 / sqrt(|A_ii|) (alpha entries are ~1e10 x larger)."""
+    d = np.abs(np.diag(A))
+    return 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
+
+
+def mcrb_from_blocks(A: FloatArray, B: FloatArray) -> FloatArray:
+    """MCRB = A^-1 B A^-1 (eq. 22), computed on the equilibrated matrices.
+
+    With s = diag(_equilibrate(A)): A^-1 B A^-1 = S (S A S)^-1 (S B S) (S A S)^-1 S.
+    A singular A (no information, e.g. zero transmit power) gives a matrix of NaN.
+    """
+    s = _equilibrate(A)
+    A_s = A * np.outer(s, s)
+    B_s = B * np.outer(s, s)
+    if not np.all(np.isfinite(A_s)) or np.linalg.cond(A_s) > 1e15:
+        return np.full_like(A, np.nan)
+    X = np.linalg.solve(A_s, B_s)
+    M = np.linalg.solve(A_s, X.T).T
+    M = 0.5 * (M + M.T)
+    return M * np.outer(s, s)
+
+
+def _crb_from_fisher(B: FloatArray) -> FloatArray:
+    s = _equilibrate(B)
+    if np.linalg.cond(B * np.outer(s, s)) > 1e15:
+        return np.full_like(B, np.nan)
+    inv = np.linalg.inv(B * np.outer(s, s))
+    return 0.5 * (inv + inv.T) * np.outer(s, s)
+
+
+# ------------------------------------------------------------------ pseudo-true search
+@dataclass(frozen=True)
+class PseudoTrue:
+    """The pseudo-true parameter eta0 (eq. 20) and how it was found.
+
+    Attributes
+    ----------
+    phi_rad : float (2,), [phi_e, phi_a] minimising the KL divergence within the window.
+    alpha : complex, closed-form best coefficient at phi_rad.
+    newton_iterations : refinement steps of the winning candidate.
+    last_step_rad : length of the last Newton step (convergence indicator).
+    on_window_boundary : True if the minimiser sits on the +-15 deg window edge (then the
+        gradient need not vanish and the MCRB formula does not apply).
+    """
+
+    phi_rad: FloatArray
+    alpha: complex
+    newton_iterations: int
+    last_step_rad: float
+    on_window_boundary: bool
+
+    @property
+    def eta(self) -> FloatArray:
+        """[phi_e, phi_a, Re alpha, Im alpha]."""
+        return np.array([*self.phi_rad, self.alpha.real, self.alpha.imag])
+
+
+@dataclass(frozen=True)
+class _SearchData:
+    M: ComplexArray
+    positions_m: FloatArray
+    wavelength_m: float
+    Rx: ComplexArray
+    C: ComplexArray
+    T: int
+
+
+def _concentrated(data: _SearchData, phi: FloatArray) -> float:
+    """J(phi) = |g^H C g|^2 / (|g|^2 g^H Rx g), to maximise: L(phi) = ||Y||^2 - T J(phi)."""
+    g = data.M @ steering_vector(phi, data.positions_m, data.wavelength_m)
+    num = np.vdot(g, data.C @ g)
+    den = np.real(np.vdot(g, g)) * np.real(np.vdot(g, data.Rx @ g))
+    return float(abs(num) ** 2 / den) if den > 0 else 0.0
+
+
+def _vectors(data: _SearchData, phi: FloatArray) -> ComplexArray:
+    return model_vectors(data.M, phi, data.positions_m, data.wavelength_m)
+
+
+def _best_alpha(V: ComplexArray, Rx: ComplexArray, C: ComplexArray) -> complex:
+    g = V[:, 0]
+    den = np.real(np.vdot(g, g)) * np.real(np.vdot(g, Rx @ g))
+    return complex(np.vdot(g, C @ g) / den) if den > 0 else 0j
+
+
+def _grid_candidates(
+    data: _SearchData,
+    *,
+    R_y: int,
+    R_z: int,
+    d_y_m: float,
+    d_z_m: float,
+    lower: FloatArray,
+    upper: FloatArray,
+    step_rad: float,
+) -> list[tuple[FloatArray, float]]:
+    """Grid local maxima of J with their values, best first (at most N_CANDIDATES)."""
+    n_e = int(np.ceil((upper[0] - lower[0]) / step_rad - 1e-9)) + 1
+    n_a = int(np.ceil((upper[1] - lower[1]) / step_rad - 1e-9)) + 1
+    phi_e = np.linspace(lower[0], upper[0], n_e)
+    phi_a = np.linspace(lower[1], upper[1], n_a)
+    G = grid_model_vectors(
+        data.M,
+        R_y=R_y,
+        R_z=R_z,
+        d_y_m=d_y_m,
+        d_z_m=d_z_m,
+        wavelength_m=data.wavelength_m,
+        phi_e=phi_e,
+        phi_a=phi_a,
+    ).reshape(data.M.shape[0], -1)
+    num = np.einsum("nk,nk->k", G.conj(), data.C @ G)
+    norm = np.einsum("nk,nk->k", G.conj(), G).real
+    power = np.einsum("nk,nk->k", G.conj(), data.Rx @ G).real
+    with np.errstate(divide="ignore", invalid="ignore"):
+        J = np.where(norm * power > 0, np.abs(num) ** 2 / (norm * power), 0.0)
+    J = J.reshape(n_e, n_a)
+    padded = np.pad(J, 1, constant_values=-np.inf)
+    is_peak = np.ones_like(J, dtype=bool)
+    for de in (-1, 0, 1):
+        for da in (-1, 0, 1):
+            if de or da:
+                shifted = padded[1 + de : 1 + de + n_e, 1 + da : 1 + da + n_a]
+                is_peak &= shifted <= J
+    flat = np.flatnonzero(is_peak.ravel())
+    order = flat[np.argsort(-J.ravel()[flat])][:N_CANDIDATES]
+    if order.size == 0:
+        order = np.array([int(np.argmax(J))])
+    return [(np.array([phi_e[i // n_a], phi_a[i % n_a]]), float(J.ravel()[i])) for i in order]
+
+
+def _refine(
+    data: _SearchData, start: FloatArray, lower: FloatArray, upper: FloatArray, max_iter: int = 60
+) -> tuple[FloatArray, float, int, float]:
+    """Projected Newton on the concentrated cost, with backtracking. Returns (phi, J, it, step)."""
+    phi = np.clip(start, lower, upper)
+    J = _concentrated(data, phi)
+    last_step = np.inf
+    iteration = 0
+    while iteration < max_iter:
+        iteration += 1
+        V = _vectors(data, phi)
+        alpha = _best_alpha(V, data.Rx, data.C)
+        grad, hess, _ = least_squares_derivatives(V, alpha, data.Rx, data.C, data.T)
+        # Concentrated Hessian: Schur complement of the alpha block (alpha is at its optimum).
+        h_pp, h_pa, h_aa = hess[:2, :2], hess[:2, 2:], hess[2:, 2:]
+        if not np.all(np.isfinite(hess)) or np.linalg.cond(h_aa) > 1e15:
+            break  # no signal toward the model (e.g. zero power): nothing to refine
+        h_conc = h_pp - h_pa @ np.linalg.solve(h_aa, h_pa.T)
+        g_phi = grad[:2]
+        newton = bool(np.all(np.linalg.eigvalsh(h_conc) > 0))
+        if newton:
+            direction = -np.linalg.solve(h_conc, g_phi)
+        else:  # not yet in the basin: scaled gradient step
+            scale = np.sqrt(np.abs(np.diag(h_conc))) + 1e-300
+            direction = -g_phi / scale**2
+        if newton and np.linalg.norm(direction) < QUADRATIC_REGION_RAD:
+            # Inside the quadratic region J changes by less than its rounding error, so a
+            # line search would stall; the Newton step converges quadratically here.
+            trial = np.clip(phi + direction, lower, upper)
+            J_trial = _concentrated(data, trial)
+        else:
+            t = 1.0
+            for _ in range(40):
+                trial = np.clip(phi + t * direction, lower, upper)
+                J_trial = _concentrated(data, trial)
+                if J_trial >= J:
+                    break
+                t *= 0.5
+            else:
+                break
+        last_step = float(np.linalg.norm(trial - phi))
+        phi, J = trial, J_trial
+        if last_step < NEWTON_STEP_TOL_RAD:
+            break
+    return phi, J, iteration, last_step
+
+
+def pseudo_true(
+    realization: Realization,
+    design: Design,
+    *,
+    C: ComplexArray | None = None,
+    window_deg: float = WINDOW_DEG,
+    grid_step_deg: float = GRID_STEP_DEG,
+) -> PseudoTrue:
+    """Pseudo-true parameter eta0 = argmin_eta ||Gbar - alpha Omega(phi)||^2 (eq. 20).
+
+    Global grid search over phi within +-window_deg of the true angles (alpha in closed
+    form at every grid point), then projected Newton refinement of the best grid peaks
+    until the step is below 1e-13 rad. Passing ``C = Y X^H / T`` instead of the default
+    ``Gbar Rx`` turns this into the misspecified maximum-likelihood estimator.
+    """
+    r = realization
+    psi = np.asarray(design.psi)
+    Rx = design.Rx
+    if C is None:
+        C = true_echo_matrix(r, psi) @ Rx
+    data = _SearchData(
+        M=model_matrix(r.H_BR, psi),
+        positions_m=r.ris_positions_m,
+        wavelength_m=r.wavelength,
+        Rx=Rx,
+        C=C,
+        T=r.T,
+    )
+    half = np.deg2rad(window_deg)
+    lower = r.phi_target - half
+    upper = r.phi_target + half
+    lower[0] = max(lower[0], -np.pi / 2)
+    upper[0] = min(upper[0], np.pi / 2)
+    starts = _grid_candidates(
+        data,
+        R_y=r.R_y,
+        R_z=r.R_z,
+        d_y_m=r.d_y,
+        d_z_m=r.d_z,
+        lower=lower,
+        upper=upper,
+        step_rad=np.deg2rad(grid_step_deg),
+    )
+    best: tuple[FloatArray, float, int, float] | None = None
+    for start, J_grid in starts:
+        if best is not None and J_grid < CANDIDATE_RATIO * best[1]:
+            continue  # a peak this far below the refined best cannot win after refinement
+        candidate = _refine(data, start, lower, upper)
+        if best is None or candidate[1] > best[1]:
+            best = candidate
+    assert best is not None
+    phi, _, iterations, last_step = best
+    V = _vectors(data, phi)
+    on_boundary = bool(
+        np.any(np.isclose(phi, lower, atol=1e-12) | np.isclose(phi, upper, atol=1e-12))
+    )
+    return PseudoTrue(
+        phi_rad=phi,
+        alpha=_best_alpha(V, Rx, C),
+        newton_iterations=iterations,
+        last_step_rad=last_step,
+        on_window_boundary=on_boundary,
+    )
+
+
+# ------------------------------------------------------------------ bounds
+@dataclass(frozen=True)
+class SensingBounds:
+    """A, B and the bounds they give at one parameter point."""
+
+    A: FloatArray
+    B: FloatArray
+    mcrb: FloatArray
+    gradient: FloatArray
+
+    @property
+    def mcrb_phi(self) -> FloatArray:
+        return self.mcrb[:2, :2]
+
+    @property
+    def trace_mcrb_phi(self) -> float:
+        return float(np.trace(self.mcrb[:2, :2]))
+
+
+def bounds_at(
+    realization: Realization,
+    design: Design,
+    phi: FloatArray,
+    alpha: complex,
+    *,
+    C: ComplexArray | None = None,
+) -> SensingBounds:
+    """A, B (eqs. 23-24) and MCRB (eq. 22) at eta = (phi, alpha), normally eta0."""
+    r = realization
+    psi = np.asarray(design.psi)
+    Rx = design.Rx
+    if C is None:
+        C = true_echo_matrix(r, psi) @ Rx
+    V = model_vectors(model_matrix(r.H_BR, psi), phi, r.ris_positions_m, r.wavelength)
+    grad, hess, gram = least_squares_derivatives(V, alpha, Rx, C, r.T)
+    A = -hess / r.noise_sensing_w
+    B = 2.0 * gram / r.noise_sensing_w
+    return SensingBounds(A=A, B=B, mcrb=mcrb_from_blocks(A, B), gradient=grad)
+
+
+def crb_perfect(realization: Realization, design: Design) -> FloatArray:
+    """CRB = B^-1 (4 x 4) of the fault-free RIS at the true parameter (phi, alpha).
+
+    With every element working, Gbar = alpha g(phi) g(phi)^H exactly, eta0 is the truth,
+    E = 0 and A = -B, so MCRB = CRB = B^-1.
+    """
+    r = realization
+    psi = np.asarray(design.psi)
+    V = model_vectors(model_matrix(r.H_BR, psi), r.phi_target, r.ris_positions_m, r.wavelength)
+    P, Q, _ = _gram(V, design.Rx, np.zeros_like(design.Rx))
+    K1 = _first_derivative_coefficients(r.alpha)
+    gram = r.T * np.real(_gram_matrix(K1, P, Q))
+    B = 2.0 * (0.5 * (gram + gram.T)) / r.noise_sensing_w
+    return _crb_from_fisher(B)
+
+
+@dataclass(frozen=True)
+class SensingResult:
+    """Every sensing number of one design on one realisation (angles in rad, bounds in rad^2).
+
+    Attributes
+    ----------
+    trace_mcrb_phi_rad2 : tr(MCRB_phi), the sensing metric.
+    mcrb_phi_rad2 : (2, 2). mcrb : (4, 4), order [phi_e, phi_a, Re alpha, Im alpha].
+    eta0 : (4,), pseudo-true parameter. phi_true_rad : (2,). bias_phi_rad : phi0 - phi.
+    mse_bound_phi_rad2 : MCRB_phi + bias bias^T, the MSE bound about the true angles.
+    crb_perfect_phi_rad2 : (2, 2), CRB of the fault-free RIS at the truth;
+    crb_perfect_trace_rad2 its trace.
+    A, B : (4, 4). gradient_at_eta0 : dL/deta at eta0 (should vanish).
+    cond_A : condition number of the equilibrated A. a_negative_definite : all eigenvalues < 0.
+    newton_iterations, on_window_boundary : from the pseudo-true search.
+    """
+
+    trace_mcrb_phi_rad2: float
+    mcrb_phi_rad2: FloatArray
+    mcrb: FloatArray
+    eta0: FloatArray
+    phi_true_rad: FloatArray
+    bias_phi_rad: FloatArray
+    mse_bound_phi_rad2: FloatArray
+    crb_perfect_phi_rad2: FloatArray
+    crb_perfect_trace_rad2: float
+    A: FloatArray
+    B: FloatArray
+    gradient_at_eta0: FloatArray
+    cond_A: float
+    a_negative_definite: bool
+    newton_iterations: int
+    on_window_boundary: bool
+
+    @property
+    def alpha0(self) -> complex:
+        return complex(self.eta0[2], self.eta0[3])
+
+
+def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
+    """Pseudo-true search, A, B, MCRB, MSE bound and the perfect-RIS CRB for one design."""
+    check_compatible(realization, design)
+    eta = pseudo_true(realization, design)
+    bounds = bounds_at(realization, design, eta.phi_rad, eta.alpha)
+    bias = eta.phi_rad - realization.phi_target
+    crb = crb_perfect(realization, design)
+    s = _equilibrate(bounds.A)
+    eig = np.linalg.eigvalsh(bounds.A * np.outer(s, s))
+    cond = float(np.max(np.abs(eig)) / np.min(np.abs(eig))) if np.min(np.abs(eig)) > 0 else np.inf
+    return SensingResult(
+        trace_mcrb_phi_rad2=bounds.trace_mcrb_phi,
+        mcrb_phi_rad2=bounds.mcrb_phi.copy(),
+        mcrb=bounds.mcrb,
+        eta0=eta.eta,
+        phi_true_rad=np.array(realization.phi_target),
+        bias_phi_rad=bias,
+        mse_bound_phi_rad2=bounds.mcrb_phi + np.outer(bias, bias),
+        crb_perfect_phi_rad2=crb[:2, :2].copy(),
+        crb_perfect_trace_rad2=float(np.trace(crb[:2, :2])),
+        A=bounds.A,
+        B=bounds.B,
+        gradient_at_eta0=bounds.gradient,
+        cond_A=cond,
+        a_negative_definite=bool(np.all(eig < 0)),
+        newton_iterations=eta.newton_iterations,
+        on_window_boundary=eta.on_window_boundary,
+    )
