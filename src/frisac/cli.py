@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,12 +16,22 @@ from typing import NoReturn
 
 import numpy as np
 import tomli_w
+from tqdm import tqdm
 
 from frisac import __version__
 from frisac.design import check_compatible
 from frisac.errors import FrisacInputError
-from frisac.io import load_design, load_realization, save_realization
+from frisac.io import load_design, load_realization, save_design, save_realization
 from frisac.metrics import Evaluation, evaluate
+from frisac.optimize import (
+    METHODS,
+    SCHEMES,
+    OptimizeResult,
+    PaperOptions,
+    SchemeOptions,
+    run_schemes,
+)
+from frisac.plotting import plot_convergence
 from frisac.realization import Realization, draw_realization
 from frisac.scenario import Scenario
 
@@ -45,6 +56,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 0") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value}: expected an integer >= 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected an integer >= 1")
     return value
 
 
@@ -141,6 +162,99 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _SchemeProgress:
+    """A tqdm bar per optimised scheme, on stderr, showing the current exact bound."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, scheme: str, iteration: int, total: int, value: float) -> None:
+        if not self.enabled:
+            return
+        bar = self.bars.get(scheme)
+        if bar is None:
+            bar = tqdm(total=total, desc=f"{scheme:>8}", unit="it", leave=True, file=sys.stderr)
+            self.bars[scheme] = bar
+        bar.update(iteration - bar.n)
+        bar.set_postfix_str(f"tr(MCRB)={value:.4e}")
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def format_result(result: OptimizeResult) -> str:
+    """A readable summary of one optimisation result."""
+    lines = [
+        f"scheme {result.scheme}, method {result.method}: {result.status}"
+        + (f" ({result.message})" if result.message else ""),
+        f"  iterations {result.iterations}, {result.seconds:.1f} s"
+        + (f", {result.n_sdps} SDPs ({result.solver})" if result.n_sdps else ""),
+    ]
+    ev = result.evaluation
+    if ev is not None:
+        where = "fault-free RIS: CRB" if result.scheme == "perfect" else "faulty RIS: MCRB"
+        lines += [
+            f"  tr(MCRB_phi)   {ev.trace_mcrb_phi:.6e} rad^2  ({where})",
+            f"  SINR [dB]      {', '.join(f'{v:.3f}' for v in ev.comm.sinr_db)}",
+            f"  power          {ev.comm.power_w:.6g} W",
+            f"  feasible       {ev.feasible}",
+        ]
+    return "\n".join(lines)
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    realization = load_realization(args.realization)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npz", ".mat"):
+        raise FrisacInputError(f"--out {str(out)!r}: expected a .npz or .mat file name")
+    if not out.parent.is_dir():
+        raise FrisacInputError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    if args.plot_convergence is not None and Path(args.plot_convergence).suffix.lower() not in (
+        ".png",
+        ".pdf",
+        ".svg",
+    ):
+        raise FrisacInputError(
+            f"--plot-convergence {str(args.plot_convergence)!r}: expected a .png, .pdf or .svg name"
+        )
+    paper = (
+        PaperOptions(max_iterations=args.max_iterations) if args.max_iterations else PaperOptions()
+    )
+    options = SchemeOptions(method=args.method, paper=paper)
+    progress = _SchemeProgress(enabled=not args.quiet)
+    try:
+        results = run_schemes(
+            realization,
+            [args.scheme],
+            options=options,
+            rng=np.random.default_rng(args.seed),
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    result = results[args.scheme]
+    if result.design is not None:
+        save_design(out, result.design)
+    if args.plot_convergence is not None:
+        optimised = [r for r in results.values() if r.history]
+        xlabel = "BCD iteration" if args.method == "paper" else "barrier stage"
+        plot_convergence(
+            optimised, args.plot_convergence, title=f"{args.method} method", xlabel=xlabel
+        )
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(format_result(result))
+        if result.design is not None:
+            print(f"wrote {out}")
+    if result.design is None:
+        print(f"frisac: no design written: {result.status} ({result.message})", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="frisac",
@@ -172,6 +286,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate_cmd.set_defaults(handler=_cmd_evaluate)
 
+    optimize = commands.add_parser(
+        "optimize", help="design W, Rs and the RIS phases with one of the four schemes"
+    )
+    optimize.add_argument("realization", type=Path, help="realisation file (.npz/.mat)")
+    optimize.add_argument("--scheme", choices=SCHEMES, required=True)
+    optimize.add_argument(
+        "--method",
+        choices=METHODS,
+        default="direct",
+        help="direct: frisac's exact-MCRB method (default); paper: Algorithms 1-3",
+    )
+    optimize.add_argument("--out", required=True, help="design file to write (.npz/.mat)")
+    optimize.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    optimize.add_argument("--seed", type=_seed, default=0, help="seed of the random scheme")
+    optimize.add_argument(
+        "--max-iterations", type=_positive_int, default=None, help="BCD iterations (paper)"
+    )
+    optimize.add_argument("--plot-convergence", type=Path, default=None, metavar="FILE.png")
+    optimize.add_argument("--quiet", action="store_true", help="no progress bar")
+    optimize.set_defaults(handler=_cmd_optimize)
+
     for register in _EXTRA_COMMANDS:
         register(commands)
     return parser
@@ -193,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("frisac: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and the like
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

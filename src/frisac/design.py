@@ -43,9 +43,9 @@ class Design:
     psi : complex ndarray, shape (R,), |psi_r| = 1.
     """
 
-    W: ComplexArray
-    Rs: ComplexArray
-    psi: ComplexArray
+    W: NDArray[Any]
+    Rs: NDArray[Any]
+    psi: NDArray[Any]
 
     def __post_init__(self) -> None:
         W = np.asarray(self.W)

@@ -51,6 +51,7 @@ __all__ = [
     "model_matrix",
     "model_vectors",
     "pseudo_true",
+    "refine_pseudo_true",
     "true_echo_matrix",
 ]
 
@@ -63,7 +64,7 @@ GRID_STEP_DEG = 0.5
 """Grid step of the global search; MODEL.md asks for no coarser than 0.5 deg."""
 NEWTON_STEP_TOL_RAD = 1e-13
 """Refinement stops when a Newton step is shorter than this (far below the 1e-9 rad asked)."""
-QUADRATIC_REGION_RAD = 1e-4
+QUADRATIC_REGION_RAD = 1e-3
 """Newton steps shorter than this are taken without line search."""
 N_CANDIDATES = 3
 """Grid local maxima considered for refinement (guards against near-ties)."""
@@ -420,11 +421,16 @@ def _grid_candidates(
 
 
 def _refine(
-    data: _SearchData, start: FloatArray, lower: FloatArray, upper: FloatArray, max_iter: int = 60
+    data: _SearchData,
+    start: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    max_iter: int = 60,
+    step_tol: float = NEWTON_STEP_TOL_RAD,
 ) -> tuple[FloatArray, float, int, float]:
     """Projected Newton on the concentrated cost, with backtracking. Returns (phi, J, it, step)."""
     phi = np.clip(start, lower, upper)
-    J = _concentrated(data, phi)
+    J: float | None = None  # J(phi), computed only when a line search needs it
     last_step = np.inf
     iteration = 0
     while iteration < max_iter:
@@ -445,11 +451,13 @@ def _refine(
             scale = np.sqrt(np.abs(np.diag(h_conc))) + 1e-300
             direction = -g_phi / scale**2
         if newton and np.linalg.norm(direction) < QUADRATIC_REGION_RAD:
-            # Inside the quadratic region J changes by less than its rounding error, so a
-            # line search would stall; the Newton step converges quadratically here.
+            # Inside the quadratic region J changes by less than its rounding error near the
+            # optimum, so a line search would stall; the Newton step converges quadratically.
             trial = np.clip(phi + direction, lower, upper)
-            J_trial = _concentrated(data, trial)
+            J = None
         else:
+            if J is None:
+                J = _concentrated(data, phi)
             t = 1.0
             for _ in range(40):
                 trial = np.clip(phi + t * direction, lower, upper)
@@ -459,11 +467,12 @@ def _refine(
                 t *= 0.5
             else:
                 break
+            J = J_trial
         last_step = float(np.linalg.norm(trial - phi))
-        phi, J = trial, J_trial
-        if last_step < NEWTON_STEP_TOL_RAD:
+        phi = trial
+        if last_step < step_tol:
             break
-    return phi, J, iteration, last_step
+    return phi, (_concentrated(data, phi) if J is None else J), iteration, last_step
 
 
 def pseudo_true(
@@ -528,6 +537,50 @@ def pseudo_true(
         newton_iterations=iterations,
         last_step_rad=last_step,
         on_window_boundary=on_boundary,
+    )
+
+
+def refine_pseudo_true(
+    realization: Realization,
+    psi: ComplexArray,
+    Rx: ComplexArray,
+    phi_start: FloatArray,
+    *,
+    C: ComplexArray | None = None,
+    window_deg: float = WINDOW_DEG,
+    step_tol_rad: float = NEWTON_STEP_TOL_RAD,
+) -> PseudoTrue:
+    """Local (Newton) refinement of eta0 from ``phi_start``, without the global grid search.
+
+    For optimisers that move the design in small steps and track eta0 continuously; a
+    global search (:func:`pseudo_true`) should confirm the result at the end.
+    """
+    r = realization
+    if C is None:
+        gW, gF = echo_factors(r, psi)
+        C = (r.alpha * np.outer(gW, gW.conj()) + r.alpha_scatter * np.outer(gF, gF.conj())) @ Rx
+    data = _SearchData(
+        M=model_matrix(r.H_BR, psi),
+        positions_m=r.ris_positions_m,
+        wavelength_m=r.wavelength,
+        Rx=Rx,
+        C=C,
+        T=r.T,
+    )
+    half = np.deg2rad(window_deg)
+    lower = np.maximum(r.phi_target - half, [-np.pi / 2, -np.inf])
+    upper = np.minimum(r.phi_target + half, [np.pi / 2, np.inf])
+    phi, _, iterations, last_step = _refine(
+        data, np.asarray(phi_start, dtype=float), lower, upper, step_tol=step_tol_rad
+    )
+    V = _vectors(data, phi)
+    at_edge = np.isclose(phi, lower, atol=1e-12) | np.isclose(phi, upper, atol=1e-12)
+    return PseudoTrue(
+        phi_rad=phi,
+        alpha=_best_alpha(V, Rx, C),
+        newton_iterations=iterations,
+        last_step_rad=last_step,
+        on_window_boundary=bool(np.any(at_edge)),
     )
 
 

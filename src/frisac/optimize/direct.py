@@ -1,0 +1,381 @@
+"""frisac's direct method: minimise the EXACT tr(MCRB_phi) (or CRB) under the constraints.
+
+Problem (P1), MODEL.md section 7: minimise tr(MCRB_phi) over W, Rs and the working phases
+subject to SINR_k >= gamma_th, tr(Rx) <= P_max, Rs PSD, |psi_w| = 1.
+
+Technique.
+* Variables: working phases theta (psi_w = exp(j theta_w): the complex circle manifold in
+  its angle chart), beams W (N_t x K) and a square root L of Rs (Rs = L L^H, PSD by
+  construction).
+* Power: the bound scales as 1 / power and every SINR grows with power, so the optimum uses
+  all of it; the transmit quantities are normalised to tr(Rx) = P_max exactly
+  (W_eff = c W, Rs_eff = c^2 L L^H, c^2 = P_max / (||W||^2 + ||L||^2)).
+* SINR: a logarithmic barrier -mu sum_k log(SINR_k / gamma - 1), driven to zero in stages
+  (mu = 1e-2 ... 1e-6), so every iterate is strictly feasible.
+* Objective: log tr(MCRB_phi) (scale-free), with the exact gradient of
+  :mod:`frisac.optimize.gradient` (the pseudo-true parameter's motion included through the
+  implicit function theorem) and analytic SINR gradients; minimised by L-BFGS with a
+  backtracking line search that rejects infeasible points.
+* eta0 is tracked by Newton steps from its previous value at every trial point and
+  confirmed by the global search of MODEL.md at the end of each stage; the returned design
+  is evaluated by the exact metrics and is never worse than the start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from frisac.design import Design
+from frisac.geometry import steering_vector
+from frisac.metrics import Evaluation, evaluate
+from frisac.metrics.sensing import pseudo_true, refine_pseudo_true
+from frisac.optimize.gradient import mcrb_gradient
+from frisac.optimize.result import IterationRecord, OptimizeResult
+from frisac.optimize.transmit import (
+    feasible_transmit,
+    polish_feasibility,
+    true_channels,
+)
+from frisac.realization import Realization
+
+__all__ = ["DirectOptions", "direct_optimize"]
+
+FloatArray = NDArray[np.float64]
+ComplexArray = NDArray[np.complex128]
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class DirectOptions:
+    """Settings of the direct method."""
+
+    barrier_weights: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+    max_iterations: int = 150
+    """L-BFGS iterations per barrier stage."""
+    tolerance: float = 1e-8
+    """Stop a stage when the objective changes by less than this (absolute, log scale)."""
+    memory: int = 15
+    start_margin: float = 0.05
+    """The start is made strictly feasible with SINR_k >= gamma (1 + start_margin)."""
+    verify_every: int = 25
+    """Accepted L-BFGS steps between global confirmations of eta0."""
+
+
+def _join(theta: FloatArray, W: ComplexArray, L: ComplexArray) -> FloatArray:
+    """The real vector [theta, Re W, Im W, Re L, Im L]."""
+    return np.concatenate([theta, W.real.ravel(), W.imag.ravel(), L.real.ravel(), L.imag.ravel()])
+
+
+class _Problem:
+    """Maps the real vector x = [theta_W, Re W, Im W, Re L, Im L] to objective and gradient."""
+
+    def __init__(self, realization: Realization, start: Design) -> None:
+        r = realization
+        self.r = r
+        self.work = r.working_idx
+        self.psi_fixed = np.array(start.psi)
+        self.N, self.K = r.N_t, r.K
+        w, U = np.linalg.eigh(np.asarray(start.Rs))
+        self.L0 = U * np.sqrt(np.maximum(w, 0.0))
+        self.rank = self.L0.shape[1]
+        # Rows u_{k,r} of hbar_k = sum_r psi_r u_{k,r}: U_k[r] = conj(h_rk) conj(H_BR[:, r]).
+        work = self.work
+        self.U = (
+            np.conj(r.h[work].T)[:, :, None] * np.conj(r.H_BR[:, work].T)[None, :, :]
+        )  # (K, W, N)
+        psi_f = np.array(start.psi)
+        psi_f[self.work] = 0.0
+        self.hbar_fixed = true_channels(r, psi_f)  # contribution of the faulty elements
+        self.positions = r.ris_positions_m
+        self.phi0 = pseudo_true(r, start).phi_rad
+        self.mu = 0.0
+        self.evaluations = 0
+
+    # -------------------------------------------------------------- packing
+    def pack(self, design: Design) -> FloatArray:
+        theta = np.angle(np.asarray(design.psi)[self.work])
+        w, U = np.linalg.eigh(np.asarray(design.Rs))
+        L = U * np.sqrt(np.maximum(w, 0.0))
+        W = np.asarray(design.W)
+        return np.concatenate(
+            [theta, W.real.ravel(), W.imag.ravel(), L.real.ravel(), L.imag.ravel()]
+        )
+
+    def unpack(self, x: FloatArray) -> tuple[ComplexArray, ComplexArray, ComplexArray]:
+        nw, nW, nL = self.work.size, self.N * self.K, self.N * self.rank
+        theta = x[:nw]
+        W = (x[nw : nw + nW] + 1j * x[nw + nW : nw + 2 * nW]).reshape(self.N, self.K)
+        o = nw + 2 * nW
+        L = (x[o : o + nL] + 1j * x[o + nL : o + 2 * nL]).reshape(self.N, self.rank)
+        psi = self.psi_fixed.copy()
+        psi[self.work] = np.exp(1j * theta)
+        return psi, W, L
+
+    def design(self, x: FloatArray) -> Design:
+        psi, W, L = self.unpack(x)
+        scale2 = self.r.p_max_w / (np.real(np.vdot(W, W)) + np.real(np.vdot(L, L)))
+        Rs = scale2 * (L @ L.conj().T)
+        return Design(W=np.sqrt(scale2) * W, Rs=0.5 * (Rs + Rs.conj().T), psi=psi)
+
+    # -------------------------------------------------------------- objective
+    def sinr_terms(self, psi: ComplexArray, W: ComplexArray, L: ComplexArray) -> tuple:
+        r = self.r
+        hbar = self.hbar_fixed + np.einsum("w,kwn->kn", psi[self.work], self.U)
+        Z = hbar @ W  # Z[k, i] = hbar_k w_i
+        HL = hbar @ L  # (K, rank)
+        n = np.real(np.vdot(W, W)) + np.real(np.vdot(L, L))
+        a = np.abs(np.diag(Z)) ** 2
+        b = np.sum(np.abs(Z) ** 2, axis=1) - a + np.sum(np.abs(HL) ** 2, axis=1)
+        noise = r.noise_comm_w * n / r.p_max_w
+        sinr = a / (b + noise)
+        return hbar, Z, HL, n, a, b, noise, sinr
+
+    def value_and_gradient(
+        self, x: FloatArray, *, need_gradient: bool = True
+    ) -> tuple[float, FloatArray | None, float]:
+        """(Phi(x), grad Phi(x), tr(MCRB_phi)); Phi = +inf outside the feasible set."""
+        r = self.r
+        self.evaluations += 1
+        psi, W, L = self.unpack(x)
+        hbar, Z, HL, n, a, b, noise, sinr = self.sinr_terms(psi, W, L)
+        slack = sinr / r.sinr_min - 1.0
+        if np.any(slack <= 0) or not np.isfinite(n) or n <= 0:
+            return np.inf, None, np.inf
+        P = r.p_max_w
+        X = W @ W.conj().T + L @ L.conj().T
+        Rx = (P / n) * X
+        eta = refine_pseudo_true(r, psi, Rx, self.phi0)
+        try:
+            g = mcrb_gradient(r, psi, Rx, eta.phi_rad, eta.alpha, positions_m=self.positions)
+        except np.linalg.LinAlgError:
+            return np.inf, None, np.inf
+        if not (np.isfinite(g.value) and g.value > 0):
+            return np.inf, None, np.inf
+        value = float(np.log(g.value) - self.mu * np.sum(np.log(slack)))
+        if not need_gradient:
+            return value, None, g.value
+        # ---- log F through Rx = (P / n) (W W^H + L L^H) and psi.
+        Gam = g.grad_rx / g.value
+        trGX = float(np.real(np.sum(np.conj(Gam) * X)))
+        gW = (P / n) * 2 * Gam @ W - (P / n**2) * trGX * 2 * W
+        gL = (P / n) * 2 * Gam @ L - (P / n**2) * trGX * 2 * L
+        g_psi = g.grad_psi / g.value
+        # ---- barrier: d(-mu sum log s_k), s_k = SINR_k / gamma - 1.
+        if self.mu > 0:
+            den = b + noise
+            coef = -self.mu / (slack * r.sinr_min)  # d Phi / d SINR_k
+            da = coef / den  # d Phi / d a_k
+            db = -coef * a / den**2  # d Phi / d b_k
+            dn = np.sum(db * r.noise_comm_w / P)  # through noise = sigma^2 n / P
+            # a_k = |Z_kk|^2, b_k = sum_{i != k} |Z_ki|^2 + ||HL_k||^2, n = ||W||^2 + ||L||^2
+            weight = np.tile(db[:, None], (1, self.K))
+            weight[np.arange(self.K), np.arange(self.K)] = da
+            # d/dW_i of sum_k weight_ki |hbar_k w_i|^2 = 2 sum_k weight_ki hbar_k^H Z_ki
+            gW = gW + 2 * hbar.conj().T @ (weight * Z) + 2 * dn * W
+            gL = gL + 2 * hbar.conj().T @ (db[:, None] * HL) + 2 * dn * L
+            # psi: d|z|^2 = 2 Re(conj(z) dz), dz_ki = sum_r dpsi_r (U_k W)_{r,i}
+            UW = self.U @ W  # (K, W_elements, K)
+            UL = self.U @ L
+            g_psi_w = 2 * np.einsum("ki,ki,kri->r", weight, Z, np.conj(UW))
+            g_psi_w += 2 * np.einsum("k,kj,krj->r", db, HL, np.conj(UL))
+            g_psi = g_psi.copy()
+            g_psi[self.work] += g_psi_w
+        psi_w = psi[self.work]
+        g_theta = -np.imag(np.conj(g_psi[self.work]) * psi_w)
+        grad = np.concatenate(
+            [g_theta, gW.real.ravel(), gW.imag.ravel(), gL.real.ravel(), gL.imag.ravel()]
+        )
+        self.phi0 = eta.phi_rad
+        return value, grad, g.value
+
+
+def _lbfgs(
+    problem: _Problem,
+    x: FloatArray,
+    options: DirectOptions,
+    verify: Callable[[FloatArray], bool],
+) -> tuple[FloatArray, int]:
+    """Minimise problem's objective from a feasible x by L-BFGS with Armijo backtracking.
+
+    Every ``options.verify_every`` accepted steps, ``verify(x)`` confirms that the tracked
+    eta0 is still the global pseudo-true parameter; if not, the run returns the last
+    verified point (the objective jumps where another peak of the cost becomes global).
+    """
+    f, g, _ = problem.value_and_gradient(x)
+    if g is None:
+        return x, 0
+    verified = x.copy()
+    s_list: list[FloatArray] = []
+    y_list: list[FloatArray] = []
+    iteration = 0
+    for iteration in range(1, options.max_iterations + 1):
+        q = g.copy()
+        history = []
+        for s, y in zip(reversed(s_list), reversed(y_list), strict=True):
+            rho = 1.0 / float(y @ s)
+            alpha = rho * float(s @ q)
+            q -= alpha * y
+            history.append((rho, alpha, s, y))
+        if s_list:
+            q *= float(s_list[-1] @ y_list[-1]) / float(y_list[-1] @ y_list[-1])
+        else:
+            q *= 1e-3 / max(float(np.linalg.norm(g)), 1e-300)
+        for rho, alpha, s, y in reversed(history):
+            beta = rho * float(y @ q)
+            q += (alpha - beta) * s
+        direction = -q
+        slope = float(g @ direction)
+        if slope >= 0:
+            direction, slope = -g, -float(g @ g)
+            s_list.clear()
+            y_list.clear()
+        step = 1.0
+        accepted = False
+        for _ in range(40):
+            x_new = x + step * direction
+            f_new, g_new, _ = problem.value_and_gradient(x_new)
+            if g_new is not None and f_new <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted or g_new is None:
+            break
+        s_vec, y_vec = x_new - x, g_new - g
+        if float(s_vec @ y_vec) > 1e-12 * float(np.linalg.norm(s_vec) * np.linalg.norm(y_vec)):
+            s_list.append(s_vec)
+            y_list.append(y_vec)
+            if len(s_list) > options.memory:
+                s_list.pop(0)
+                y_list.pop(0)
+        converged = abs(f - f_new) <= options.tolerance * max(1.0, abs(f))
+        x, f, g = x_new, f_new, g_new
+        if iteration % options.verify_every == 0 or converged:
+            if not verify(x):
+                return verified, iteration
+            verified = x.copy()
+        if converged:
+            break
+    return (x if verify(x) else verified), iteration
+
+
+def _feasible_start(realization: Realization, design: Design, margin: float) -> Design | None:
+    """Make ``design`` strictly feasible (SINR >= gamma (1 + margin)) by beam power control."""
+    r = realization
+    boosted = Realization(**{**r.to_dict(), "sinr_min": r.sinr_min * (1 + margin)})
+    polished = polish_feasibility(boosted, design)
+    ev = evaluate(boosted, polished)
+    return polished if ev.comm.feasible else None
+
+
+def direct_optimize(
+    realization: Realization,
+    psi_init: ComplexArray,
+    *,
+    start: Design | None = None,
+    scheme: str = "proposed",
+    options: DirectOptions | None = None,
+    progress: Progress | None = None,
+) -> OptimizeResult:
+    """Minimise the exact tr(MCRB_phi) from the phases ``psi_init`` (and ``start`` if given).
+
+    The start is ``start`` made strictly feasible by beam power control if possible, else
+    zero-forcing beams at psi_init with the rest of the power steered toward the target.
+    """
+    opt = options or DirectOptions()
+    r = realization
+    t0 = time.perf_counter()
+    psi0 = np.exp(1j * np.angle(np.asarray(psi_init, dtype=np.complex128)))
+    candidates = []
+    if start is not None:
+        candidates.append(Design(W=start.W, Rs=start.Rs, psi=psi0))
+    hint = r.H_BR @ (np.conj(psi0) * _target_steering(r))
+    zf = feasible_transmit(r, psi0, sensing_direction=hint)
+    if zf is not None:
+        candidates.append(zf)
+    starts = []
+    for candidate in candidates:
+        feasible = _feasible_start(r, candidate, opt.start_margin)
+        if feasible is not None:
+            starts.append((evaluate(r, feasible), feasible))
+    if not starts:
+        return OptimizeResult(
+            scheme=scheme,
+            method="direct",
+            status="infeasible",
+            design=None,
+            evaluation=None,
+            seconds=time.perf_counter() - t0,
+            message="no strictly feasible start: the SINR targets look unreachable within P_max",
+        )
+    start_eval, initial = min(starts, key=lambda pair: _score(pair[0]))
+    best_eval, best = start_eval, initial
+    history = [
+        IterationRecord(
+            0,
+            "start",
+            np.nan,
+            start_eval.trace_mcrb_phi,
+            float(np.min(start_eval.comm.sinr_db)),
+            time.perf_counter() - t0,
+        )
+    ]
+    problem = _Problem(r, initial)
+    x = problem.pack(initial)
+
+    def verify(point: FloatArray) -> bool:
+        """Is the tracked eta0 the global one? Also keeps the best exact design seen."""
+        nonlocal best, best_eval
+        design = problem.design(point)
+        global_phi = pseudo_true(r, design).phi_rad
+        same = bool(np.max(np.abs(global_phi - problem.phi0)) < 1e-7)
+        if same:
+            ev = evaluate(r, polish_feasibility(r, design))
+            if ev.feasible and _score(ev) < _score(best_eval):
+                best, best_eval = polish_feasibility(r, design), ev
+        problem.phi0 = global_phi
+        return same
+
+    iterations = 0
+    for stage, mu in enumerate(opt.barrier_weights, start=1):
+        problem.mu = mu
+        x, its = _lbfgs(problem, x, opt, verify)
+        iterations += its
+        history.append(
+            IterationRecord(
+                stage,
+                f"mu={mu:g}",
+                np.nan,
+                best_eval.trace_mcrb_phi,
+                float(np.min(best_eval.comm.sinr_db)),
+                time.perf_counter() - t0,
+            )
+        )
+        if progress is not None:
+            progress(stage, len(opt.barrier_weights), best_eval.trace_mcrb_phi)
+    message = "" if best is not initial else "kept the start: no better feasible design found"
+    return OptimizeResult(
+        scheme=scheme,
+        method="direct",
+        status="converged",
+        design=best,
+        evaluation=best_eval,
+        history=tuple(history),
+        seconds=time.perf_counter() - t0,
+        iterations=iterations,
+        message=message,
+        solver="L-BFGS",
+    )
+
+
+def _score(ev: Evaluation) -> float:
+    value = ev.trace_mcrb_phi
+    return value if np.isfinite(value) else np.inf
+
+
+def _target_steering(r: Realization) -> ComplexArray:
+    return steering_vector(r.phi_target, r.ris_positions_m, r.wavelength)

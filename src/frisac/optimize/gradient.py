@@ -1,0 +1,253 @@
+"""Exact gradient of tr(MCRB_phi) with respect to the design (psi and Rx).
+
+The objective F(theta) = f(eta0(theta), theta), f = tr([A^-1 B A^-1]_phiphi), depends on
+the design theta = (psi, Rx) directly through A and B and indirectly through the
+pseudo-true parameter eta0, a minimiser of the least-squares cost L(eta, theta). By the
+implicit function theorem, d eta0 / d theta = -H^-1 d(grad_eta L)/d theta with
+H = Hess_eta L = -sigma^2 A, so
+
+    dF/dtheta = d/dtheta [ f(eta, theta) + lambda^T grad_eta L(eta, theta) ] at eta = eta0,
+    lambda = A^-1 grad_eta f / sigma^2   (held fixed).
+
+grad_eta f needs the THIRD derivatives of the model (dA/deta involves d^3 mu).
+
+Everything is written with the low-rank representation of :mod:`frisac.metrics.sensing`:
+the model's derivatives up to third order are combinations V K V^H of the ten vectors
+V = M [a, a_e, a_a, a_ee, a_ea, a_aa, a_eee, a_eea, a_eaa, a_aaa] (M = H_BR diag(psi)^H),
+so A, B and grad L are bilinear in the Gram matrices P = V^H V, Q = V^H Rx V and linear in
+S = V^H C V (C = Gbar Rx). The gradient is then pushed back by hand (reverse mode) through
+P, Q, S to V, Rx and the true echo factor gW, and from V and gW to psi.
+
+Convention: for a real function f of a complex array Z the gradient Gamma satisfies
+df = Re tr(Gamma^H dZ) (= Re sum conj(Gamma) dZ).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from frisac.geometry import direction_derivatives, steering_vector
+from frisac.metrics.sensing import _equilibrate, echo_factors, model_matrix
+from frisac.realization import Realization
+
+__all__ = ["McrbGradient", "mcrb_gradient", "steering_basis"]
+
+FloatArray = NDArray[np.float64]
+ComplexArray = NDArray[np.complex128]
+
+# Angle multi-indices (sorted) of the ten basis vectors.
+_BASIS = [(), (0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 1, 1)]
+_INDEX = {key: i for i, key in enumerate(_BASIS)}
+NB = len(_BASIS)
+
+
+def _omega_coefficients(angles: tuple[int, ...]) -> ComplexArray:
+    """K with d^S (g g^H) = V K V^H for the angle multiset S (Leibniz over positions)."""
+    K = np.zeros((NB, NB), dtype=np.complex128)
+    positions = range(len(angles))
+    for size in range(len(angles) + 1):
+        for left in itertools.combinations(positions, size):
+            a = tuple(sorted(angles[p] for p in left))
+            b = tuple(sorted(angles[p] for p in positions if p not in left))
+            K[_INDEX[a], _INDEX[b]] += 1.0
+    return K
+
+
+_OMEGA = {key: _omega_coefficients(key) for key in _BASIS}
+
+
+def _model_coefficients(index: tuple[int, ...], alpha: complex) -> ComplexArray:
+    """K of d^|index| mu / d eta_index for mu = alpha Omega, eta = [phi_e, phi_a, Re a, Im a]."""
+    angles = tuple(sorted(i for i in index if i < 2))
+    alphas = [i for i in index if i >= 2]
+    if len(alphas) == 0:
+        return alpha * _OMEGA[angles]
+    if len(alphas) == 1:
+        return (1.0 if alphas[0] == 2 else 1j) * _OMEGA[angles]
+    return np.zeros((NB, NB), dtype=np.complex128)
+
+
+def _stack_template(order: int) -> tuple[ComplexArray, NDArray[np.int64]]:
+    """Angle parts and alpha-coefficient codes of all eta multi-indices of one order.
+
+    Code 0: coefficient alpha (no alpha index), 1: Re alpha once (1), 2: Im alpha once (j),
+    3: two or more alpha indices (0).
+    """
+    shape = (4,) * order
+    omega = np.zeros((*shape, NB, NB), dtype=np.complex128)
+    code = np.zeros(shape, dtype=np.int64)
+    for index in itertools.product(range(4), repeat=order):
+        angles = tuple(sorted(i for i in index if i < 2))
+        alphas = [i for i in index if i >= 2]
+        code[index] = 0 if not alphas else (1 if alphas == [2] else 2 if alphas == [3] else 3)
+        omega[index] = _OMEGA[angles]
+    return omega, code
+
+
+_TEMPLATES = {order: _stack_template(order) for order in (1, 2, 3)}
+
+
+def _coefficient_stacks(alpha: complex) -> tuple[ComplexArray, ComplexArray, ComplexArray]:
+    """K1 (4, 10, 10), K2 (4, 4, 10, 10), K3 (4, 4, 4, 10, 10) for mu = alpha Omega."""
+    factors = np.array([alpha, 1.0, 1j, 0.0], dtype=np.complex128)
+    out = []
+    for order in (1, 2, 3):
+        omega, code = _TEMPLATES[order]
+        out.append(omega * factors[code][..., None, None])
+    return out[0], out[1], out[2]
+
+
+def steering_basis(phi: FloatArray, positions_m: FloatArray, wavelength_m: float) -> ComplexArray:
+    """[a, a_e, a_a, a_ee, a_ea, a_aa, a_eee, a_eea, a_eaa, a_aaa] at phi, shape (R, 10).
+
+    With theta = kappa u(phi) . p and a = exp(-j theta):
+    a_ijk = (-j theta_ijk - theta_ik theta_j - theta_i theta_jk - theta_ij theta_k
+             + j theta_i theta_j theta_k) a.
+    """
+    kappa = 2.0 * np.pi / wavelength_m
+    u, du, d2u = direction_derivatives(phi)
+    e, a_ = (float(x) for x in np.asarray(phi, dtype=float))
+    ce, se, ca, sa = np.cos(e), np.sin(e), np.cos(a_), np.sin(a_)
+    d3u = {
+        (0, 0, 0): np.array([se * ca, se * sa, -ce]),
+        (0, 0, 1): np.array([ce * sa, -ce * ca, 0.0]),
+        (0, 1, 1): np.array([se * ca, se * sa, 0.0]),
+        (1, 1, 1): np.array([ce * sa, -ce * ca, 0.0]),
+    }
+    t = kappa * (positions_m @ u)
+    t1 = kappa * (du @ positions_m.T)  # (2, R)
+    t2 = kappa * (d2u @ positions_m.T)  # (2, 2, R)
+    a = np.exp(-1j * t)
+    cols = [a, -1j * t1[0] * a, -1j * t1[1] * a]
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        cols.append((-1j * t2[i, j] - t1[i] * t1[j]) * a)
+    for key, vec in d3u.items():
+        i, j, k = key
+        t3 = kappa * (positions_m @ vec)
+        cols.append(
+            (
+                -1j * t3
+                - t2[i, k] * t1[j]
+                - t1[i] * t2[j, k]
+                - t2[i, j] * t1[k]
+                + 1j * t1[i] * t1[j] * t1[k]
+            )
+            * a
+        )
+    return np.stack(cols, axis=1)
+
+
+def _pq(X: ComplexArray, P: ComplexArray, Y: ComplexArray, Q: ComplexArray) -> ComplexArray:
+    """tr(X^H P Y Q) over leading stack dimensions of X and Y (broadcast)."""
+    return np.einsum("...ba,...ba->...", X.conj(), P @ Y @ Q)
+
+
+@dataclass(frozen=True)
+class McrbGradient:
+    """tr(MCRB_phi) and its total gradient (eta0 moves with the design).
+
+    value : tr(MCRB_phi), rad^2. grad_psi : complex (R,), grad_rx : complex Hermitian (N, N),
+    both with df = Re sum conj(grad) d(.). A, B : (4, 4) at eta0.
+    """
+
+    value: float
+    grad_psi: ComplexArray
+    grad_rx: ComplexArray
+    A: FloatArray
+    B: FloatArray
+
+
+def mcrb_gradient(
+    realization: Realization,
+    psi: ComplexArray,
+    Rx: ComplexArray,
+    phi0: FloatArray,
+    alpha0: complex,
+    *,
+    positions_m: FloatArray | None = None,
+) -> McrbGradient:
+    """tr(MCRB_phi) at eta0 = (phi0, alpha0) and its exact gradient in psi and Rx.
+
+    phi0, alpha0 must be the pseudo-true parameter of (psi, Rx) (a stationary point of L);
+    the gradient accounts for its motion through the implicit function theorem.
+    """
+    r = realization
+    pos = r.ris_positions_m if positions_m is None else positions_m
+    T, sigma2 = r.T, r.noise_sensing_w
+    c = 2.0 * T / sigma2
+    basis = steering_basis(phi0, pos, r.wavelength)  # (R, 10)
+    M = model_matrix(r.H_BR, psi)
+    V = M @ basis  # (N, 10)
+    gW, gF = echo_factors(r, psi)
+    Gbar = r.alpha * np.outer(gW, gW.conj()) + r.alpha_scatter * np.outer(gF, gF.conj())
+    C = Gbar @ Rx
+    VH = V.conj().T
+    P, Q, S = VH @ V, VH @ (Rx @ V), VH @ (C @ V)
+    K1, K2, K3 = _coefficient_stacks(alpha0)
+    K_mu = alpha0 * _OMEGA[()]
+
+    B = c * np.real(_pq(K1[:, None], P, K1[None, :], Q))
+    data2 = np.einsum("ijab,ab->ij", K2, S.conj())
+    A = -B + c * np.real(data2 - _pq(K_mu, P, K2, Q))
+    B = 0.5 * (B + B.T)
+    A = 0.5 * (A + A.T)
+
+    s = _equilibrate(A)
+    A_s_inv = np.linalg.inv(A * np.outer(s, s))
+    A_inv = A_s_inv * np.outer(s, s)
+    mcrb = A_inv @ B @ A_inv
+    Pi = np.diag([1.0, 1.0, 0.0, 0.0])
+    value = float(np.trace(mcrb[:2, :2]))
+    G_B = A_inv @ Pi @ A_inv
+    G_A = -(A_inv @ Pi @ mcrb + mcrb @ Pi @ A_inv)
+
+    # grad_eta f through dA/deta and dB/deta (third derivatives of the model).
+    dB = c * np.real(
+        _pq(np.swapaxes(K2, 0, 1)[:, :, None], P, K1[None, None, :], Q)  # [k, i, j]: <d_ik, d_j>
+        + _pq(K1[None, :, None], P, np.swapaxes(K2, 0, 1)[:, None, :], Q)  # <d_i, d_jk>
+    )
+    data3 = np.einsum("ijkab,ab->kij", K3, S.conj())
+    cross = _pq(K1[:, None, None], P, K2[None], Q)  # [k, i, j]: <d_k, d_ij>
+    mu3 = _pq(K_mu, P, np.transpose(K3, (2, 0, 1, 3, 4)), Q)  # [k, i, j]: <mu, d_ijk>
+    dA = c * np.real(data3 - cross - mu3) - dB
+    grad_eta = np.einsum("ij,kij->k", G_A, dA) + np.einsum("ij,kij->k", G_B, dB)
+    lam = A_inv @ grad_eta / sigma2
+
+    # Gradient of l = sum w_ij Re tr(K_i^H P K_j Q) + Re tr(K_S S^H) - Re tr(K_mu^H P K_S Q).
+    w = c * (G_B - G_A)
+    K_S = c * np.einsum("ij,ijab->ab", G_A, K2) - 2.0 * T * np.einsum("i,iab->ab", lam, K1)
+    # Re tr(X^H P Y Q): Gamma_P = X Q^H Y^H, Gamma_Q = Y^H P^H X.
+    QH, PH = Q.conj().T, P.conj().T
+    K1H = np.conj(np.swapaxes(K1, -1, -2))
+    weighted_H = np.tensordot(w, K1H, axes=(1, 0))  # sum_j w_ij K_j^H, (4, 10, 10)
+    weighted = np.tensordot(w, K1, axes=(0, 0))  # sum_i w_ij K_i, indexed by j
+    gamma_P = np.sum(K1 @ QH @ weighted_H, axis=0) - K_mu @ QH @ K_S.conj().T
+    gamma_Q = np.sum(K1H @ PH @ weighted, axis=0) - K_S.conj().T @ PH @ K_mu
+    gamma_S = K_S
+
+    # P = V^H V, Q = V^H Rx V, S = V^H C V (C = Gbar Rx) back to V, Rx, Gbar.
+    gP = gamma_P + gamma_P.conj().T
+    gQ = gamma_Q + gamma_Q.conj().T
+    gamma_V = V @ gP + Rx @ V @ gQ + C @ V @ gamma_S.conj().T + C.conj().T @ V @ gamma_S
+    gamma_C = V @ gamma_S @ VH
+    gamma_rx = V @ gamma_Q @ VH + Gbar.conj().T @ gamma_C
+    gamma_G = gamma_C @ Rx
+    gamma_gW = np.conj(r.alpha) * gamma_G @ gW + r.alpha * gamma_G.conj().T @ gW
+
+    # V = H_BR diag(conj psi) basis; gW = H_BR,W (conj(psi_W) o a_W(phi_target)).
+    HG = r.H_BR.conj().T @ gamma_V  # (R, 10)
+    grad_psi = np.sum(np.conj(HG) * basis, axis=1)
+    work = r.working_idx
+    a_target = steering_vector(r.phi_target, pos, r.wavelength)
+    grad_psi[work] += np.conj(r.H_BR[:, work].conj().T @ gamma_gW) * a_target[work]
+    return McrbGradient(
+        value=value,
+        grad_psi=grad_psi,
+        grad_rx=0.5 * (gamma_rx + gamma_rx.conj().T),
+        A=A,
+        B=B,
+    )

@@ -1,0 +1,297 @@
+"""The paper's semidefinite sub-problems, written in the form that solves fastest.
+
+Formulation. Interior-point SDP solvers cost O(m^2 n^2 + m n^3) per iteration, m the number
+of scalar variables and n the matrix size. Written in primal form, the RIS step (P1.7) has
+m = (W + 1)^2 = 12 321 real unknowns at the Table I size and takes minutes to hours; its
+Lagrange dual has m = W + 1 + 36 (one multiplier per unit-diagonal constraint, the entries
+of the two small LMI multipliers and one per SINR constraint) and a single
+(W + 1) x (W + 1) LMI, which SDPA solves in seconds. The same holds for the beamforming
+step (P1.3): its dual has ~33 scalar unknowns and K + 1 LMIs of size N_t. Each class below
+builds the DUAL with the data as constants and recovers the primal variables from the
+dual values of its LMIs (strong duality holds: the primal problems are strictly feasible).
+CVXPY parameters (DPP) were measured and rejected here: with ~16 n^2 complex parameter
+entries multiplying variables, DPP compilation took ~25 s per problem at the Table I size,
+against ~1 s to compile the same problem with constant data.
+
+The duals are derived in docs/algorithm.md. Every quantity is in the scaled units of
+:mod:`frisac.optimize.blocks` (alpha coordinates by |alpha0|, A and B by beta, Rx by P_max,
+SINR constraints by sigma_k^2).
+
+Solvers. SDPA (primal-dual interior point, `sdpa-python`) is the default; SCS is the
+fallback when SDPA reports an error. Measured on this machine at the Table I size, the
+beamforming dual took 1.9 s with SDPA, 238 s with Clarabel (inaccurate) and 398 s with
+SCS (inaccurate); see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["SdpOutcome", "SdpRunner", "beamforming_dual", "ris_dual"]
+
+ComplexArray = NDArray[np.complex128]
+FloatArray = NDArray[np.float64]
+
+DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "SCS")
+"""Solver chain: SDPA; SDPA with looser tolerances if it breaks down; SCS (time-limited)."""
+SOLVER_SETTINGS: dict[str, tuple[str, dict[str, object]]] = {
+    "SDPA": ("SDPA", {"epsilonStar": 1e-7, "epsilonDash": 1e-7, "maxIteration": 200}),
+    "SDPA-relaxed": ("SDPA", {"epsilonStar": 1e-5, "epsilonDash": 1e-5, "maxIteration": 300}),
+    "SCS": ("SCS", {"eps": 1e-6, "max_iters": 100_000, "time_limit_secs": 60.0}),
+    "CLARABEL": ("CLARABEL", {}),
+}
+
+
+@contextlib.contextmanager
+def _quiet_native_output() -> Iterator[None]:
+    """Silence text that native solvers write straight to file descriptors 1 and 2."""
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class SdpOutcome:
+    """Normalised outcome of one SDP: 'optimal', 'inaccurate', 'infeasible' or 'failed'.
+
+    ``infeasible`` means the PRIMAL (the paper's sub-problem) has no solution, detected as
+    an unbounded dual.
+    """
+
+    status: str
+    solver: str
+    seconds: float
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("optimal", "inaccurate")
+
+
+@dataclass
+class SdpRunner:
+    """Solves CVXPY problems with a solver order and keeps count of what happened."""
+
+    solvers: Sequence[str] = DEFAULT_SOLVERS
+    outcomes: list[SdpOutcome] = field(default_factory=list)
+
+    def solve(self, problem: cp.Problem) -> SdpOutcome:
+        outcome = SdpOutcome("failed", "", 0.0)
+        for solver in self.solvers:
+            name, settings = SOLVER_SETTINGS.get(solver, (solver, {}))
+            start = time.perf_counter()
+            try:
+                with _quiet_native_output():
+                    problem.solve(solver=name, **settings)
+                status = _normalise(problem.status)
+            except (cp.error.SolverError, ValueError, ArithmeticError):
+                status = "failed"
+            outcome = SdpOutcome(status, solver, time.perf_counter() - start)
+            if status != "failed":
+                break
+        self.outcomes.append(outcome)
+        return outcome
+
+    @property
+    def count(self) -> int:
+        return len(self.outcomes)
+
+    def statuses(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for o in self.outcomes:
+            key = f"{o.solver or 'none'}:{o.status}"
+            out[key] = out.get(key, 0) + 1
+        return out
+
+
+def _normalise(status: str | None) -> str:
+    # Our problems are the duals: an unbounded dual certifies an infeasible primal.
+    if status == cp.OPTIMAL:
+        return "optimal"
+    if status == cp.OPTIMAL_INACCURATE:
+        return "inaccurate"
+    if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+        return "infeasible"
+    return "failed"
+
+
+def _herm_expr(expr: cp.Expression) -> cp.Expression:
+    return (expr + expr.H) / 2
+
+
+def _adjoint(maps: ComplexArray, z: cp.Expression, n: int) -> cp.Expression:
+    """sum_p z_p M_p as an n x n expression, maps holding vec(M_p) (C order) in its rows."""
+    return cp.reshape(maps.T @ z, (n, n), order="C")
+
+
+def _epigraph(t: cp.Variable, Z11: cp.Expression, sqrt_d0: float) -> cp.Expression:
+    """[[t, (sqrt(d0)/2) z^T], [(sqrt(d0)/2) z, I]] >= 0  <=>  t >= (d0/4) ||Z11||_F^2."""
+    z = cp.reshape(cp.vec(Z11, order="C"), (4, 1), order="C")
+    return cp.bmat(
+        [
+            [cp.reshape(t, (1, 1), order="C"), (sqrt_d0 / 2) * z.T],
+            [(sqrt_d0 / 2) * z, np.eye(4)],
+        ]
+    )
+
+
+def beamforming_dual(
+    runner: SdpRunner,
+    *,
+    Am: ComplexArray,
+    Bm: ComplexArray,
+    H: ComplexArray,
+    sinr_min: float,
+    G: ComplexArray | None = None,
+    D: NDArray[np.floating[Any]] | None = None,
+    d0: float | None = None,
+) -> tuple[SdpOutcome, tuple[ComplexArray, ComplexArray] | None]:
+    """Dual of the beamforming sub-problems: one MM step (P1.3-SDP) or the initial problem.
+
+    Primal, MM step (G and D given; Algorithm 1, eq. 37):
+        min tr(C~) - tr(G Rx)  over  W_k >= 0, Rs >= 0, C~ symmetric
+        s.t. M_b(Rx, C~) >= 0 (37b), M_c(Rx; D~) >= 0 (37c), tr(Rx) <= 1,
+             (1 + 1/gamma) tr(H_k W_k) - tr(H_k Rx) >= 1 (35).
+    Primal, initial problem (d0 given; Sec. V-E): min ||D~||_F^2 / d0 over W_k, Rs, D~ with
+    (37c) for a free D~, power and SINR ((37b) only bounds C~, which is free and costless).
+
+    Dual of the MM step: max tr(Z_c11 D~) + 2 tr(Z_c12) - mu + sum_k lambda_k
+        s.t. Z_b >= 0, [Z_b]_11 = I, Z_c >= 0, mu >= 0, lambda >= 0,
+             Psi = -G - L_b*(Z_b) - L_c*(Z_c) + mu I + sum_k lambda_k H_k >= 0,
+             Psi - lambda_k (1 + 1/gamma) H_k >= 0,
+    with L_b, L_c the Rx-linear parts of M_b and M_c. Rs and W_k are the multipliers of
+    the last two LMIs. In the initial problem G and Z_b are absent and tr(Z_c11 D~) becomes
+    -(d0 / 4) ||Z_c11||_F^2 (the minimum over D~).
+
+    Am, Bm : scaled maps (4, 4, N, N); H : (K, N, N), hbar_k^H hbar_k P_max / sigma_k^2.
+    Returns the outcome and, if usable, (W_lifted (K, N, N), Rs_lifted (N, N)) scaled by 1/P_max.
+    """
+    K, N = H.shape[0], H.shape[1]
+    Z_c = cp.Variable((6, 6), symmetric=True)
+    mu = cp.Variable(nonneg=True)
+    lam = cp.Variable(K, nonneg=True)
+    Hh = 0.5 * (H + np.conj(np.swapaxes(H, -1, -2)))
+    # L_c(Rx) = -A(Rx) in rows/columns 2..5 of M_c, so -L_c*(Z_c) = sum_pq Z_pq A_pq.
+    psi = mu * np.eye(N) + _adjoint(Am.reshape(16, N * N), cp.vec(Z_c[2:, 2:], order="C"), N)
+    psi = psi + sum(lam[k] * Hh[k] for k in range(K))
+    constraints: list[cp.Constraint] = [Z_c >> 0]
+    objective = mu - cp.sum(lam) - 2 * cp.trace(Z_c[:2, 2:4])
+    if G is not None:
+        assert D is not None
+        maps_b = np.empty_like(Bm)
+        maps_b[:2, :2] = -Bm[:2, :2]
+        maps_b[2:, 2:] = Bm[2:, 2:]
+        maps_b[:2, 2:] = Am[:2, 2:] + Bm[:2, 2:]
+        maps_b[2:, :2] = Am[2:, :2] + Bm[2:, :2]
+        Z_b = cp.Variable((4, 4), symmetric=True)
+        psi = (
+            psi
+            - 0.5 * (G + G.conj().T)
+            - _adjoint(maps_b.reshape(16, N * N), cp.vec(Z_b, order="C"), N)
+        )
+        constraints += [Z_b >> 0, Z_b[:2, :2] == np.eye(2)]
+        objective = objective - cp.sum(cp.multiply(Z_c[:2, :2], 0.5 * (D + D.T)))
+    else:
+        assert d0 is not None
+        t = cp.Variable()
+        constraints.append(_epigraph(t, Z_c[:2, :2], float(np.sqrt(d0))) >> 0)
+        objective = objective + t
+    psi = _herm_expr(psi)
+    rs_constraint = psi >> 0
+    w_constraints = [_herm_expr(psi - lam[k] * (1 + 1 / sinr_min) * Hh[k]) >> 0 for k in range(K)]
+    constraints += [rs_constraint, *w_constraints]
+    outcome = runner.solve(cp.Problem(cp.Minimize(objective), constraints))
+    if not outcome.usable:
+        return outcome, None
+    W = np.stack([np.asarray(c.dual_value) for c in w_constraints])
+    return outcome, (W, np.asarray(rs_constraint.dual_value))
+
+
+def ris_dual(
+    runner: SdpRunner,
+    *,
+    Phi: ComplexArray,
+    a0: FloatArray,
+    B: FloatArray,
+    C: FloatArray,
+    Q: ComplexArray,
+    penalty: NDArray[Any],
+    d0: float,
+) -> tuple[SdpOutcome, ComplexArray | None]:
+    """Dual of one SCA step of the RIS sub-problem (P1.7, Algorithm 2).
+
+    Primal: min ||D~||_F^2 / d0 - tr(P_rho V~)  over V~ >= 0 (n x n), D~ symmetric
+        s.t. M_b(V~) >= 0 (45b), M_c(V~, D~) >= 0 (45c), tr(Q_k V~) >= 1 (45d), diag(V~) = 1
+    with P_rho = rho u u^H the linearised spectral-norm penalty (eqs. 47-50; the nuclear norm
+    equals tr(V~) = n on the feasible set and is a constant).
+    Dual: max sum_i y_i + sum_k lambda_k - tr(Z_b M_b0) - tr(Z_c M_c0) - (d0/4) ||Z_c11||^2
+        s.t. Z_b >= 0, Z_c >= 0, lambda >= 0,
+             Xi = -P_rho - L_b*(Z_b) - L_c*(Z_c) - sum_k lambda_k Q_k - diag(y) >= 0;
+    V~ is the multiplier of Xi >= 0.
+
+    Phi (4, 4, n, n), a0 (4, 4), B (4, 4), C (2, 2): scaled; Q (K, n, n) scaled to right side 1.
+    """
+    K, n = Q.shape[0], Q.shape[1]
+    maps_b = np.zeros_like(Phi)
+    maps_b[:2, 2:] = Phi[:2, 2:]
+    maps_b[2:, :2] = Phi[2:, :2]
+    maps_c = np.zeros_like(Phi)  # L_c(V~) = -Phi(V~) in rows/columns 2..5 of M_c
+    maps_c[:2, :] = -Phi[:2, :]
+    maps_c[2:, :2] = -Phi[2:, :2]
+    M_b0 = np.zeros((4, 4))
+    M_b0[:2, :2] = C - B[:2, :2]
+    M_b0[:2, 2:] = a0[:2, 2:] + B[:2, 2:]
+    M_b0[2:, :2] = M_b0[:2, 2:].T
+    M_b0[2:, 2:] = B[2:, 2:]
+    M_c0 = np.zeros((6, 6))
+    M_c0[:2, 2:4] = -np.eye(2)
+    M_c0[2:4, :2] = -np.eye(2)
+    M_c0[2:, 2:] = -a0
+    M_c0[4:, 4:] = B[2:, 2:]  # -A_aa = B_aa, independent of V~
+    Qh = 0.5 * (Q + np.conj(np.swapaxes(Q, -1, -2)))
+    Z_b = cp.Variable((4, 4), symmetric=True)
+    Z_c = cp.Variable((6, 6), symmetric=True)
+    lam = cp.Variable(K, nonneg=True)
+    y = cp.Variable(n)
+    t = cp.Variable()
+    xi = (
+        -0.5 * (penalty + penalty.conj().T)
+        - _adjoint(maps_b.reshape(16, n * n), cp.vec(Z_b, order="C"), n)
+        - _adjoint(maps_c.reshape(16, n * n), cp.vec(Z_c[2:, 2:], order="C"), n)
+        - sum(lam[k] * Qh[k] for k in range(K))
+        - cp.diag(y)
+    )
+    v_constraint = _herm_expr(xi) >> 0
+    objective = (
+        -cp.sum(y)
+        - cp.sum(lam)
+        + cp.sum(cp.multiply(Z_b, 0.5 * (M_b0 + M_b0.T)))
+        + cp.sum(cp.multiply(Z_c, 0.5 * (M_c0 + M_c0.T)))
+        + t
+    )
+    constraints = [
+        Z_b >> 0,
+        Z_c >> 0,
+        v_constraint,
+        _epigraph(t, Z_c[:2, :2], float(np.sqrt(d0))) >> 0,
+    ]
+    outcome = runner.solve(cp.Problem(cp.Minimize(objective), constraints))
+    if not outcome.usable:
+        return outcome, None
+    return outcome, np.asarray(v_constraint.dual_value)
