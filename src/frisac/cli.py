@@ -21,6 +21,18 @@ from tqdm import tqdm
 from frisac import __version__
 from frisac.design import check_compatible
 from frisac.errors import FrisacInputError
+from frisac.experiments import (
+    FIGURES,
+    ResultStore,
+    SweepInterrupted,
+    SweepSpec,
+    parse_schemes,
+    parse_vary,
+    reproduce,
+    run_sweep,
+)
+from frisac.experiments.store import STORE_NAME
+from frisac.experiments.summary import SchemeStats, format_table, summarise
 from frisac.io import load_design, load_realization, save_design, save_realization
 from frisac.metrics import Evaluation, evaluate
 from frisac.optimize import (
@@ -134,6 +146,9 @@ def format_evaluation(ev: Evaluation, realization: Realization) -> str:
         f"  diagnostics           A negative definite: {sen.a_negative_definite}, "
         f"cond(A) {sen.cond_A:.3g}, Newton steps {sen.newton_iterations}, "
         f"on window edge: {sen.on_window_boundary}",
+        f"  bound validity        fit SNR {sen.fit_snr_db:.1f} dB, competing peak "
+        f"{sen.ambiguity_margin:.3g} noise std below: "
+        + ("bound meaningful" if sen.bound_valid else "OUTSIDE the bound's regime (outliers)"),
         "",
         "Communication (MODEL.md section 5)",
     ]
@@ -255,6 +270,163 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers", type=_positive_int, default=None, help="parallel workers (default: all cores)"
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or Dask distributed",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _interrupted(exc: SweepInterrupted) -> int:
+    print(
+        f"frisac: {exc}; re-run the same command to resume (stored trials are kept)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    key, values = parse_vary(args.vary)
+    # The varied key takes its first value already in the base scenario, so that e.g.
+    # --set R_y=4 --set R_z=4 --vary F=2,4 is valid although the default F = 40 > R.
+    first = f"{key}={json.dumps(values[0])}" if isinstance(values[0], str) else f"{key}={values[0]}"
+    args.assignments = [*args.assignments, first]
+    scenario = scenario_from_args(args)
+    spec = SweepSpec(
+        scenario=scenario,
+        vary_key=key,
+        values=values,
+        schemes=parse_schemes(args.schemes),
+        trials=args.trials,
+        root_seed=args.seed,
+        method=args.method,
+    )
+    try:
+        outcome = run_sweep(
+            spec,
+            args.out,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            command=["frisac", *sys.argv[1:]],
+        )
+    except SweepInterrupted as exc:
+        return _interrupted(exc)
+    with ResultStore(args.out).open(create=False) as store:
+        rows = store.rows()
+    print(format_table(summarise(rows), key=key, metric="tr(MCRB)"))
+    print(
+        f"{outcome.computed} trial(s) computed in {outcome.seconds:.1f} s "
+        f"({outcome.already_stored} already stored); store: {Path(args.out) / STORE_NAME}"
+    )
+    return 0
+
+
+def _cmd_results_export(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    with ResultStore(folder).open(create=False) as store:
+        if args.parquet:
+            path = Path(args.out) if args.out else folder / "results.parquet"
+            n = store.export_parquet(path)
+        else:
+            path = Path(args.out) if args.out else folder / "results.csv"
+            n = store.export_csv(path)
+    print(f"wrote {n} rows to {path}")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    try:
+        outcomes = reproduce(
+            args.figures,
+            args.out,
+            quick=args.quick,
+            trials=args.trials,
+            method=args.method,
+            seed=args.seed,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
+    except SweepInterrupted as exc:
+        return _interrupted(exc)
+    print(f"report: {Path(args.out) / 'report.md'}")
+    del outcomes
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """The key comparison of the four schemes at the Table I size, in a few minutes."""
+    out = Path(args.out)
+    print(
+        "frisac demo: the four schemes (perfect = UB, naive, proposed, random) at the paper's "
+        f"Table I size, F = 0..60, {args.trials} trials per point, direct method.",
+        flush=True,
+    )
+    spec = SweepSpec(
+        scenario=Scenario.default(),
+        vary_key="F",
+        values=(0, 20, 40, 60),
+        schemes=("perfect", "naive", "proposed", "random"),
+        trials=args.trials,
+        root_seed=args.seed,
+        method="direct",
+    )
+    try:
+        outcome = run_sweep(
+            spec,
+            out / "sweep",
+            workers=args.workers,
+            progress=not args.quiet,
+            command=["frisac", *sys.argv[1:]],
+        )
+    except SweepInterrupted as exc:
+        return _interrupted(exc)
+    with ResultStore(out / "sweep").open(create=False) as store:
+        rows = store.rows()
+    stats = summarise(rows)
+    figure = out / "demo.png"
+    _plot_stats(stats, figure, xlabel="number of faulty RIS elements F (R = 150)")
+    print(format_table(stats, key="F", metric="tr(MCRB)"))
+    print(
+        f"{outcome.computed} trial(s) in {outcome.seconds:.0f} s. Figure: {figure}. "
+        f"Store: {out / 'sweep' / STORE_NAME}. Full reproduction: frisac reproduce all"
+    )
+    return 0
+
+
+def _plot_stats(stats: list[SchemeStats], path: Path, *, xlabel: str) -> None:
+    from frisac.plotting import plot_sweep
+
+    by_scheme: dict[str, dict[str, list[float]]] = {}
+    values: list[float] = []
+    for s in stats:
+        entry = by_scheme.setdefault(
+            s.scheme, {"mean": [], "low": [], "high": [], "feasible_fraction": []}
+        )
+        entry["mean"].append(s.mean)
+        entry["low"].append(max(s.low, s.mean * 1e-3))
+        entry["high"].append(s.high)
+        entry["feasible_fraction"].append(s.feasible_fraction)
+        if float(s.value) not in values:
+            values.append(float(s.value))
+    plot_sweep(values, by_scheme, path, xlabel=xlabel, title="frisac demo")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="frisac",
@@ -306,6 +478,48 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--plot-convergence", type=Path, default=None, metavar="FILE.png")
     optimize.add_argument("--quiet", action="store_true", help="no progress bar")
     optimize.set_defaults(handler=_cmd_optimize)
+
+    sweep = commands.add_parser("sweep", help="Monte-Carlo sweep of one parameter (resumable)")
+    _add_scenario_options(sweep)
+    sweep.add_argument("--vary", required=True, metavar="KEY=V1,V2,...")
+    sweep.add_argument(
+        "--schemes", default="perfect,naive,proposed,random", help="comma-separated schemes"
+    )
+    sweep.add_argument("--trials", type=_positive_int, required=True)
+    sweep.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
+    sweep.add_argument("--method", choices=METHODS, default="direct")
+    sweep.add_argument("--out", required=True, help="output folder (holds results.sqlite)")
+    _add_executor_options(sweep)
+    sweep.set_defaults(handler=_cmd_sweep)
+
+    results = commands.add_parser("results", help="work with a results folder")
+    results_cmds = results.add_subparsers(dest="results_command", metavar="ACTION")
+    results_cmds.required = True
+    export = results_cmds.add_parser("export", help="write the results as tidy tables")
+    export.add_argument("folder", help="results folder of a sweep")
+    fmt = export.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--parquet", action="store_true")
+    export.add_argument("--out", default=None, help="file to write (default: in the folder)")
+    export.set_defaults(handler=_cmd_results_export)
+
+    repro = commands.add_parser("reproduce", help="reproduce the paper's figures and report")
+    repro.add_argument("figures", nargs="+", metavar="FIG", help=f"{', '.join(FIGURES)} or all")
+    repro.add_argument("--trials", type=_positive_int, default=None)
+    repro.add_argument("--quick", action="store_true", help="reduced sizes, few trials")
+    repro.add_argument("--method", choices=METHODS, default="direct")
+    repro.add_argument("--seed", type=_seed, default=0)
+    repro.add_argument("--out", default="reproduction", help="output folder")
+    _add_executor_options(repro)
+    repro.set_defaults(handler=_cmd_reproduce)
+
+    demo = commands.add_parser("demo", help="quick comparison of the four schemes (make demo)")
+    demo.add_argument("--trials", type=_positive_int, default=3)
+    demo.add_argument("--seed", type=_seed, default=0)
+    demo.add_argument("--workers", type=_positive_int, default=None)
+    demo.add_argument("--out", default="demo-out")
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(handler=_cmd_demo)
 
     for register in _EXTRA_COMMANDS:
         register(commands)

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 
     from frisac.optimize.result import OptimizeResult
 
-__all__ = ["plot_beampattern", "plot_convergence", "plot_sweep", "save_figure"]
+__all__ = [
+    "plot_beampattern",
+    "plot_convergence",
+    "plot_convergence_series",
+    "plot_sweep",
+    "save_figure",
+]
 
 FIGURE_FORMATS = (".png", ".pdf", ".svg")
 SCHEME_STYLE = {
@@ -145,4 +151,33 @@ def plot_sweep(
     ax2.set_ylim(-0.05, 1.05)
     ax2.set_xlabel(xlabel)
     ax2.grid(True, alpha=0.3)
+    save_figure(fig, path)
+
+
+def plot_convergence_series(
+    series: Mapping[str, Sequence[tuple[int, float, float]]], path: str | Path, *, title: str
+) -> None:
+    """Fig. 3: relaxed objective (33a) (solid) and exact tr(MCRB_phi) (dashed) per run.
+
+    series[label] holds (iteration, relaxed, exact) points; several points of the same
+    iteration (one per block) are reduced to the last one.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, points in series.items():
+        last: dict[int, tuple[float, float]] = {}
+        for iteration, relaxed, exact in points:
+            last[int(iteration)] = (relaxed, exact)
+        its = np.array(sorted(last))
+        relaxed_values = np.array([last[i][0] for i in its], dtype=float)
+        exact_values = np.array([last[i][1] for i in its], dtype=float)
+        line = ax.semilogy(its, relaxed_values, marker="o", ms=3, label=f"{label}: (33a)")[0]
+        ax.semilogy(
+            its, exact_values, ls="--", color=line.get_color(), label=f"{label}: exact tr(MCRB)"
+        )
+    ax.set_xlabel("BCD iteration")
+    ax.set_ylabel("objective [rad$^2$]")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
     save_figure(fig, path)

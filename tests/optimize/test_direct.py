@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Solution may be inaccurate:UserW
 
 def _small(seed: int, **changes) -> Realization:
     values = {"N_t": 6, "N_r": 6, "R_y": 5, "R_z": 3, "F": 3, "K": 2}
-    values.update(noise_sensing_dbm=-150.0)
+    values.update(noise_sensing_dbm=-170.0)  # small arrays: keep the bound in its valid regime
     values.update(changes)
     return draw_realization(Scenario.default().replace(**values), np.random.default_rng(seed))
 

@@ -58,6 +58,9 @@ class Evaluation:
                 "A_negative_definite": s.a_negative_definite,
                 "newton_iterations": s.newton_iterations,
                 "eta0_on_window_boundary": s.on_window_boundary,
+                "fit_snr_db": s.fit_snr_db,
+                "ambiguity_margin": s.ambiguity_margin,
+                "bound_valid": s.bound_valid,
             },
             "units": {
                 "angles": "rad",

@@ -66,6 +66,10 @@ NEWTON_STEP_TOL_RAD = 1e-13
 """Refinement stops when a Newton step is shorter than this (far below the 1e-9 rad asked)."""
 QUADRATIC_REGION_RAD = 1e-3
 """Newton steps shorter than this are taken without line search."""
+MIN_FIT_SNR_DB = 20.0
+"""Fit SNR below which the asymptotic bound is not trusted (the estimator has no grip)."""
+MIN_AMBIGUITY_MARGIN = 5.0
+"""Competing-peak margin (in noise standard deviations) below which outliers are likely."""
 N_CANDIDATES = 3
 """Grid local maxima considered for refinement (guards against near-ties)."""
 CANDIDATE_RATIO = 0.5
@@ -332,6 +336,10 @@ class PseudoTrue:
     last_step_rad : length of the last Newton step (convergence indicator).
     on_window_boundary : True if the minimiser sits on the +-15 deg window edge (then the
         gradient need not vanish and the MCRB formula does not apply).
+    fit_energy : T J(phi0), the echo energy the fitted model captures; with the noise
+        power it gives the fit SNR.
+    competitors : ((phi_rad, T J), ...) of the other local maxima of J in the window: peaks
+        the estimator can jump to at finite SNR.
     """
 
     phi_rad: FloatArray
@@ -339,6 +347,8 @@ class PseudoTrue:
     newton_iterations: int
     last_step_rad: float
     on_window_boundary: bool
+    fit_energy: float = float("nan")
+    competitors: tuple[tuple[FloatArray, float], ...] = ()
 
     @property
     def eta(self) -> FloatArray:
@@ -519,14 +529,20 @@ def pseudo_true(
         step_rad=np.deg2rad(grid_step_deg),
     )
     best: tuple[FloatArray, float, int, float] | None = None
+    peaks: list[tuple[FloatArray, float]] = []  # (location, J) of every distinct peak seen
     for start, J_grid in starts:
         if best is not None and J_grid < CANDIDATE_RATIO * best[1]:
-            continue  # a peak this far below the refined best cannot win after refinement
+            peaks.append((start, J_grid))  # a peak this far below cannot win: keep grid value
+            continue
         candidate = _refine(data, start, lower, upper)
+        peaks.append((candidate[0], candidate[1]))
         if best is None or candidate[1] > best[1]:
             best = candidate
     assert best is not None
-    phi, _, iterations, last_step = best
+    phi, J_best, iterations, last_step = best
+    others = tuple(
+        (where, float(r.T * J)) for where, J in peaks if np.max(np.abs(where - phi)) > 1e-6
+    )
     V = _vectors(data, phi)
     on_boundary = bool(
         np.any(np.isclose(phi, lower, atol=1e-12) | np.isclose(phi, upper, atol=1e-12))
@@ -537,6 +553,8 @@ def pseudo_true(
         newton_iterations=iterations,
         last_step_rad=last_step,
         on_window_boundary=on_boundary,
+        fit_energy=float(r.T * J_best),
+        competitors=others,
     )
 
 
@@ -655,6 +673,10 @@ class SensingResult:
     A, B : (4, 4). gradient_at_eta0 : dL/deta at eta0 (should vanish).
     cond_A : condition number of the equilibrated A. a_negative_definite : all eigenvalues < 0.
     newton_iterations, on_window_boundary : from the pseudo-true search.
+    fit_snr_db : 10 log10(T J(phi0) / sigma_s^2), SNR of the echo the fitted model captures.
+    ambiguity_margin : T (J1 - J2) / sqrt(sigma_s^2 T J1), how many noise standard deviations
+        the pseudo-true peak J1 stands above the best competing peak J2 of the cost.
+        The MCRB is an asymptotic (high-SNR, no-outlier) bound: see :attr:`bound_valid`.
     """
 
     trace_mcrb_phi_rad2: float
@@ -673,10 +695,71 @@ class SensingResult:
     a_negative_definite: bool
     newton_iterations: int
     on_window_boundary: bool
+    fit_snr_db: float = float("nan")
+    ambiguity_margin: float = float("nan")
 
     @property
     def alpha0(self) -> complex:
         return complex(self.eta0[2], self.eta0[3])
+
+    @property
+    def bound_valid(self) -> bool:
+        """Is the design in the regime where the (M)CRB predicts the estimator's spread?
+
+        Requires A negative definite, eta0 inside the window, a fit SNR of at least
+        MIN_FIT_SNR_DB and a competing peak at least MIN_AMBIGUITY_MARGIN noise standard
+        deviations lower (outliers would otherwise dominate the error: see
+        docs/algorithm.md for the Monte-Carlo evidence).
+        """
+        return bool(
+            self.a_negative_definite
+            and not self.on_window_boundary
+            and self.fit_snr_db >= MIN_FIT_SNR_DB
+            and self.ambiguity_margin >= MIN_AMBIGUITY_MARGIN
+        )
+
+
+def ambiguity_margin(realization: Realization, design: Design, eta: PseudoTrue) -> float:
+    """How many noise standard deviations the pseudo-true peak stands above its competitors.
+
+    The least-squares estimator picks the peak of J_noisy(phi). For two peaks with model
+    signals u_i = vec(g_i g_i^H X) / ||.|| and noise-free echo s = vec(Gbar X), J_i T is
+    |<u_i, s>|^2 and noise changes the difference J_1 T - J_2 T by 2 Re<n, P_1 s - P_2 s>,
+    of standard deviation sigma sqrt(2) ||P_1 s - P_2 s||. The margin is the smallest
+    (J_1 - J_2) T / (sigma sqrt(2) ||P_1 s - P_2 s||) over the competitors (inf if none).
+    Nearly collinear model signals (common when H_BR is dominated by its LoS part) give
+    a large margin even for peaks of almost equal height: the noise moves both alike.
+    """
+    r = realization
+    if not eta.competitors:
+        return float("inf")
+    if not eta.fit_energy > 0:
+        return 0.0  # nothing captured: no margin at all
+    psi = np.asarray(design.psi)
+    M = model_matrix(r.H_BR, psi)
+    Rx = design.Rx
+    C = true_echo_matrix(r, psi) @ Rx
+    pos = r.ris_positions_m
+
+    def projection(phi: FloatArray) -> tuple[complex, float, ComplexArray]:
+        g = M @ steering_vector(phi, pos, r.wavelength)
+        norm2 = r.T * float(np.real(np.vdot(g, g)) * np.real(np.vdot(g, Rx @ g)))
+        c = r.T * complex(np.vdot(g, C @ g)) / np.sqrt(norm2) if norm2 > 0 else 0j  # <u, s>
+        return c, norm2, g
+
+    c1, n1, g1 = projection(eta.phi_rad)
+    margin = float("inf")
+    for phi2, energy2 in eta.competitors:
+        c2, n2, g2 = projection(phi2)
+        # <u1, u2> = T (g1^H g2)(g2^H Rx g1) / sqrt(n1 n2)
+        if not n2 > 0:
+            continue
+        overlap = r.T * complex(np.vdot(g1, g2) * np.vdot(g2, Rx @ g1)) / np.sqrt(n1 * n2)
+        diff2 = abs(c1) ** 2 + abs(c2) ** 2 - 2 * np.real(np.conj(c1) * c2 * overlap)
+        spread = np.sqrt(2 * r.noise_sensing_w * max(diff2, 0.0))
+        gap = eta.fit_energy - energy2
+        margin = min(margin, float(gap / spread) if spread > 0 else float("inf"))
+    return margin
 
 
 def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
@@ -689,6 +772,11 @@ def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
     s = _equilibrate(bounds.A)
     eig = np.linalg.eigvalsh(bounds.A * np.outer(s, s))
     cond = float(np.max(np.abs(eig)) / np.min(np.abs(eig))) if np.min(np.abs(eig)) > 0 else np.inf
+    noise = realization.noise_sensing_w
+    fit = eta.fit_energy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit_snr_db = float(10 * np.log10(fit / noise)) if fit > 0 else -np.inf
+    margin = ambiguity_margin(realization, design, eta)
     return SensingResult(
         trace_mcrb_phi_rad2=bounds.trace_mcrb_phi,
         mcrb_phi_rad2=bounds.mcrb_phi.copy(),
@@ -706,4 +794,6 @@ def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
         a_negative_definite=bool(np.all(eig < 0)),
         newton_iterations=eta.newton_iterations,
         on_window_boundary=eta.on_window_boundary,
+        fit_snr_db=fit_snr_db,
+        ambiguity_margin=float(margin),
     )

@@ -64,6 +64,10 @@ class DirectOptions:
     """The start is made strictly feasible with SINR_k >= gamma (1 + start_margin)."""
     verify_every: int = 25
     """Accepted L-BFGS steps between global confirmations of eta0."""
+    require_valid_bound: bool = True
+    """Reject designs that leave the regime where the MCRB describes the estimator
+    (SensingResult.bound_valid), when the start is inside it. Turning this off lets the
+    optimiser starve the fitted echo to shrink tr(MCRB) toward zero (for research only)."""
 
 
 def _join(theta: FloatArray, W: ComplexArray, L: ComplexArray) -> FloatArray:
@@ -312,7 +316,10 @@ def direct_optimize(
             seconds=time.perf_counter() - t0,
             message="no strictly feasible start: the SINR targets look unreachable within P_max",
         )
-    start_eval, initial = min(starts, key=lambda pair: _score(pair[0]))
+    # Prefer starts where the bound is meaningful, then the lowest bound.
+    start_eval, initial = min(
+        starts, key=lambda pair: (not pair[0].sensing.bound_valid, _score(pair[0]))
+    )
     best_eval, best = start_eval, initial
     history = [
         IterationRecord(
@@ -327,18 +334,26 @@ def direct_optimize(
     problem = _Problem(r, initial)
     x = problem.pack(initial)
 
+    require_valid = opt.require_valid_bound and start_eval.sensing.bound_valid
+
     def verify(point: FloatArray) -> bool:
-        """Is the tracked eta0 the global one? Also keeps the best exact design seen."""
+        """Is the tracked eta0 the global one and is the bound still meaningful there?
+
+        Keeps the best exact design seen. A design that leaves the regime where the MCRB
+        describes the estimator (fit SNR, competing peak: SensingResult.bound_valid) is
+        rejected when the start was inside it: tr(MCRB) can be driven toward zero there by
+        starving the fitted echo, which no estimator would follow.
+        """
         nonlocal best, best_eval
-        design = problem.design(point)
-        global_phi = pseudo_true(r, design).phi_rad
+        design = polish_feasibility(r, problem.design(point))
+        ev = evaluate(r, design)
+        global_phi = ev.sensing.eta0[:2]
         same = bool(np.max(np.abs(global_phi - problem.phi0)) < 1e-7)
-        if same:
-            ev = evaluate(r, polish_feasibility(r, design))
-            if ev.feasible and _score(ev) < _score(best_eval):
-                best, best_eval = polish_feasibility(r, design), ev
+        valid = ev.sensing.bound_valid or not require_valid
+        if same and valid and ev.feasible and _score(ev) < _score(best_eval):
+            best, best_eval = design, ev
         problem.phi0 = global_phi
-        return same
+        return same and valid
 
     iterations = 0
     for stage, mu in enumerate(opt.barrier_weights, start=1):

@@ -101,6 +101,7 @@ class OptimizeResult:
             "sinr": ev.comm.sinr.tolist() if ev is not None else None,
             "sinr_db": ev.comm.sinr_db.tolist() if ev is not None else None,
             "power_w": ev.comm.power_w if ev is not None else None,
+            "bound_valid": ev.sensing.bound_valid if ev is not None else None,
             "feasible": self.feasible,
             "iterations": self.iterations,
             "seconds": self.seconds,

@@ -1,0 +1,94 @@
+"""Summaries of a results store: per (value, scheme) statistics for tables and figures.
+
+mean, 95% confidence interval of the mean (t-interval on the log scale would hide the
+spread that matters here, so the interval is on the linear scale, clipped at the
+smallest positive value for log plots), median, and the fraction of trials whose design
+met every SINR constraint. Rows without a finite bound (failed, infeasible) are left out
+of the bound statistics and counted in ``n_failed``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["SchemeStats", "format_table", "summarise"]
+
+
+@dataclass(frozen=True)
+class SchemeStats:
+    value: Any
+    scheme: str
+    n: int
+    n_failed: int
+    mean: float
+    low: float
+    high: float
+    median: float
+    feasible_fraction: float
+    mean_seconds: float
+
+
+def _interval(x: np.ndarray) -> tuple[float, float, float]:
+    mean = float(np.mean(x))
+    if x.size < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, x.size - 1) * np.std(x, ddof=1) / math.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def summarise(
+    rows: Iterable[dict[str, Any]], *, metric: str = "trace_mcrb_phi"
+) -> list[SchemeStats]:
+    """Per (value_index, scheme) statistics of ``metric``, ordered by value then scheme."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    values: dict[int, Any] = {}
+    for row in rows:
+        groups[(int(row["value_index"]), str(row["scheme"]))].append(row)
+        values[int(row["value_index"])] = row["value"]
+    out = []
+    for (index, scheme), group in sorted(groups.items()):
+        metric_values = np.array(
+            [r[metric] for r in group if r.get(metric) is not None and np.isfinite(r[metric])]
+        )
+        n_failed = len(group) - metric_values.size
+        mean, low, high = (
+            _interval(metric_values) if metric_values.size else (np.nan, np.nan, np.nan)
+        )
+        seconds = [float(r["seconds"]) for r in group if r.get("seconds") is not None]
+        out.append(
+            SchemeStats(
+                value=values[index],
+                scheme=scheme,
+                n=int(metric_values.size),
+                n_failed=n_failed,
+                mean=mean,
+                low=low,
+                high=high,
+                median=float(np.median(metric_values)) if metric_values.size else np.nan,
+                feasible_fraction=float(np.mean([bool(r["feasible"]) for r in group])),
+                mean_seconds=float(np.mean(seconds)) if seconds else np.nan,
+            )
+        )
+    return out
+
+
+def format_table(summary: Sequence[SchemeStats], *, key: str, metric: str) -> str:
+    """A plain-text table: one line per (value, scheme)."""
+    lines = [
+        f"{key:>12} {'scheme':>9} {'n':>4} {'mean ' + metric:>22} {'95% CI':>25} "
+        f"{'SINR met':>8} {'s/trial':>8}"
+    ]
+    for s in summary:
+        ci = f"[{s.low:.3e}, {s.high:.3e}]" if np.isfinite(s.low) else "-"
+        lines.append(
+            f"{s.value!s:>12} {s.scheme:>9} {s.n:>4} {s.mean:>22.4e} {ci:>25} "
+            f"{s.feasible_fraction:>8.0%} {s.mean_seconds:>8.2f}"
+        )
+    return "\n".join(lines)
