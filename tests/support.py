@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from frisac import Design, Realization
 from frisac.design import random_design
+from frisac.experiments import ResultStore
 from frisac.metrics import evaluate
 
 REFERENCE_DIR = Path(__file__).parent / "data" / "reference_cases"
@@ -32,3 +35,46 @@ def assert_feasible(r: Realization, d: Design) -> None:
     assert ev.comm.power_w <= r.p_max_w * (1 + 1e-6)
     np.testing.assert_allclose(np.abs(d.psi[r.working_idx]), 1.0, atol=1e-9)
     assert np.linalg.eigvalsh(np.asarray(d.Rs)).min() >= -1e-12 * r.p_max_w
+
+
+# ---------------------------------------------------------------- sweeps
+SMALL = [
+    *("--set", "N_t=6", "--set", "N_r=6", "--set", "R_y=3", "--set", "R_z=3"),
+    *("--set", "K=1", "--set", "noise_sensing_dbm=-170"),
+]
+FRISAC = [sys.executable, "-m", "frisac.cli"]
+
+
+def sweep_argv(out: Path, *extra: str, trials: int = 2, workers: int = 1) -> list[str]:
+    return [
+        "sweep",
+        *SMALL,
+        "--vary",
+        "F=1,3",
+        "--schemes",
+        "perfect,naive,proposed",
+        "--trials",
+        str(trials),
+        "--seed",
+        "7",
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
+
+
+def store_rows(folder: Path) -> list[tuple]:
+    """Stored rows without wall times (which differ between runs); everything else exact."""
+    with ResultStore(folder).open(create=False) as store:
+        rows = store.rows()
+    out = []
+    for row in rows:
+        history = json.loads(row["history"]) if row["history"] else []
+        for record in history:
+            record.pop("seconds", None)
+        row = {**row, "history": json.dumps(history)}
+        out.append(tuple(v for k, v in row.items() if k != "seconds"))
+    return out

@@ -174,52 +174,68 @@ def _single_threaded_blas() -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _run_inline(tasks: Sequence[TrialTask]) -> Iterator[TaskResult]:
-    for task in tasks:
-        yield task, run_trial(task)
+class _InlineExecutor:
+    """One worker: trials run in this process, one after the other."""
+
+    def run(self, tasks: Sequence[TrialTask]) -> Iterator[TaskResult]:
+        for task in tasks:
+            yield task, run_trial(task)
+
+    def close(self) -> None:
+        return None
 
 
-def _run_processes(tasks: Sequence[TrialTask], workers: int) -> Iterator[TaskResult]:
-    context = multiprocessing.get_context("spawn")
-    with _single_threaded_blas():
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        pending: dict[Future[list[dict[str, Any]]], TrialTask] = {}
-        queue = list(tasks)
-        try:
-            # Keep a bounded number of trials in flight so an interruption loses little.
-            while queue or pending:
-                while queue and len(pending) < 2 * workers:
-                    task = queue.pop(0)
-                    pending[pool.submit(run_trial, task)] = task
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = pending.pop(future)
-                    yield task, future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+class _ProcessExecutor:
+    """A pool of spawned local processes with a bounded number of trials in flight."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, tasks: Sequence[TrialTask]) -> Iterator[TaskResult]:
+        context = multiprocessing.get_context("spawn")
+        with _single_threaded_blas():
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            pending: dict[Future[list[dict[str, Any]]], TrialTask] = {}
+            queue = list(tasks)
+            try:
+                # Keep few trials in flight so an interruption loses little.
+                while queue or pending:
+                    while queue and len(pending) < 2 * self.workers:
+                        task = queue.pop(0)
+                        pending[pool.submit(run_trial, task)] = task
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = pending.pop(future)
+                        yield task, future.result()
+            finally:
+                for future in pending:
+                    future.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        return None
 
 
-def _executor_stream(
-    tasks: Sequence[TrialTask],
+def make_executor(
+    kind: str,
     *,
-    executor: str,
     workers: int,
     scheduler: str | None,
-    on_dashboard: Callable[[str], None] | None,
-) -> Iterator[TaskResult]:
-    if executor == "local":
+    on_dashboard: Callable[[str], None] | None = None,
+) -> Any:
+    """An executor with ``run(tasks)`` (yielding (task, rows) as they complete) and ``close()``.
+
+    Connecting to a Dask scheduler happens here, before anything is written.
+    """
+    if kind == "local":
         if scheduler is not None:
             raise FrisacInputError("--scheduler needs --executor dask (or leave --executor out)")
-        if workers == 1:
-            return _run_inline(tasks)
-        return _run_processes(tasks, workers)
-    if executor == "dask":
-        from frisac.experiments.cluster import run_on_dask
+        return _InlineExecutor() if workers == 1 else _ProcessExecutor(workers)
+    if kind == "dask":
+        from frisac.experiments.cluster import DaskExecutor
 
-        return run_on_dask(tasks, workers=workers, scheduler=scheduler, on_dashboard=on_dashboard)
-    raise FrisacInputError(f"--executor {executor!r}: expected 'local' or 'dask'")
+        return DaskExecutor(workers=workers, scheduler=scheduler, on_dashboard=on_dashboard)
+    raise FrisacInputError(f"--executor {kind!r}: expected 'local' or 'dask'")
 
 
 def run_sweep(
@@ -245,16 +261,39 @@ def run_sweep(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise FrisacInputError(f"--out {str(out)!r}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FrisacInputError(
-            f"--out {str(out)!r}: cannot create the folder ({exc.strerror})"
-        ) from None
-    if not os.access(out, os.W_OK):
-        raise FrisacInputError(f"--out {str(out)!r}: folder is not writable")
     say = log or (lambda text: print(text, file=sys.stderr))
     start = time.perf_counter()
+    runner = make_executor(  # connect first: a dead scheduler must leave nothing behind
+        executor,
+        workers=n_workers,
+        scheduler=scheduler,
+        on_dashboard=lambda url: say(f"Dask dashboard: {url}"),
+    )
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FrisacInputError(
+                f"--out {str(out)!r}: cannot create the folder ({exc.strerror})"
+            ) from None
+        if not os.access(out, os.W_OK):
+            raise FrisacInputError(f"--out {str(out)!r}: folder is not writable")
+        return _run_with(spec, out, runner, executor, n_workers, progress, command, say, start)
+    finally:
+        runner.close()
+
+
+def _run_with(
+    spec: SweepSpec,
+    out: Path,
+    runner: Any,
+    executor: str,
+    n_workers: int,
+    progress: bool,
+    command: Sequence[str] | None,
+    say: Callable[[str], None],
+    start: float,
+) -> SweepOutcome:
     with ResultStore(out).open(create=True) as store:
         store.claim(spec.fingerprint, spec.describe())
         completed = store.completed_units(spec.schemes)
@@ -277,13 +316,7 @@ def run_sweep(
             file=sys.stderr,
             smoothing=0.1,
         )
-        stream = _executor_stream(
-            tasks,
-            executor=executor,
-            workers=n_workers,
-            scheduler=scheduler,
-            on_dashboard=lambda url: say(f"Dask dashboard: {url}"),
-        )
+        stream = runner.run(tasks)
         try:
             for _task, rows in stream:
                 store.write_trial(rows)
@@ -294,9 +327,7 @@ def run_sweep(
                     bar.set_postfix_str(f"failed rows {failed}")
         except KeyboardInterrupt:
             bar.close()
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+            stream.close()
             raise SweepInterrupted(already + computed, total) from None
         finally:
             bar.close()

@@ -3,7 +3,8 @@
 mean, 95% confidence interval of the mean (t-interval on the log scale would hide the
 spread that matters here, so the interval is on the linear scale, clipped at the
 smallest positive value for log plots), median, and the fraction of trials whose design
-met every SINR constraint. Rows without a finite bound (failed, infeasible) are left out
+met every SINR constraint and the fraction where the bound is meaningful (bound_valid).
+Rows without a finite bound (failed, infeasible) are left out
 of the bound statistics and counted in ``n_failed``.
 """
 
@@ -33,6 +34,7 @@ class SchemeStats:
     median: float
     feasible_fraction: float
     mean_seconds: float
+    valid_fraction: float = float("nan")
 
 
 def _interval(x: np.ndarray) -> tuple[float, float, float]:
@@ -53,7 +55,10 @@ def summarise(
         groups[(int(row["value_index"]), str(row["scheme"]))].append(row)
         values[int(row["value_index"])] = row["value"]
     out = []
-    for (index, scheme), group in sorted(groups.items()):
+    order = {name: i for i, name in enumerate(("perfect", "proposed", "naive", "random"))}
+    for (index, scheme), group in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))
+    ):
         metric_values = np.array(
             [r[metric] for r in group if r.get(metric) is not None and np.isfinite(r[metric])]
         )
@@ -73,6 +78,7 @@ def summarise(
                 high=high,
                 median=float(np.median(metric_values)) if metric_values.size else np.nan,
                 feasible_fraction=float(np.mean([bool(r["feasible"]) for r in group])),
+                valid_fraction=float(np.mean([bool(r.get("bound_valid")) for r in group])),
                 mean_seconds=float(np.mean(seconds)) if seconds else np.nan,
             )
         )
@@ -83,12 +89,12 @@ def format_table(summary: Sequence[SchemeStats], *, key: str, metric: str) -> st
     """A plain-text table: one line per (value, scheme)."""
     lines = [
         f"{key:>12} {'scheme':>9} {'n':>4} {'mean ' + metric:>22} {'95% CI':>25} "
-        f"{'SINR met':>8} {'s/trial':>8}"
+        f"{'SINR met':>8} {'valid':>6} {'s/trial':>8}"
     ]
     for s in summary:
         ci = f"[{s.low:.3e}, {s.high:.3e}]" if np.isfinite(s.low) else "-"
         lines.append(
             f"{s.value!s:>12} {s.scheme:>9} {s.n:>4} {s.mean:>22.4e} {ci:>25} "
-            f"{s.feasible_fraction:>8.0%} {s.mean_seconds:>8.2f}"
+            f"{s.feasible_fraction:>8.0%} {s.valid_fraction:>6.0%} {s.mean_seconds:>8.2f}"
         )
     return "\n".join(lines)

@@ -64,6 +64,8 @@ class DirectOptions:
     """The start is made strictly feasible with SINR_k >= gamma (1 + start_margin)."""
     verify_every: int = 25
     """Accepted L-BFGS steps between global confirmations of eta0."""
+    starts: int = 2
+    """Number of starts descended from (the best ones by the exact bound); best result kept."""
     require_valid_bound: bool = True
     """Reject designs that leave the regime where the MCRB describes the estimator
     (SensingResult.bound_valid), when the start is inside it. Turning this off lets the
@@ -295,10 +297,12 @@ def direct_optimize(
     t0 = time.perf_counter()
     psi0 = np.exp(1j * np.angle(np.asarray(psi_init, dtype=np.complex128)))
     candidates = []
-    if start is not None:
-        candidates.append(Design(W=start.W, Rs=start.Rs, psi=psi0))
     hint = r.H_BR @ (np.conj(psi0) * _target_steering(r))
     zf = feasible_transmit(r, psi0, sensing_direction=hint)
+    if start is not None:
+        candidates.append(Design(W=start.W, Rs=start.Rs, psi=psi0))
+        if zf is not None:  # zero-forcing beams for the faulty channels, the start's Rs
+            candidates.append(Design(W=zf.W, Rs=start.Rs, psi=psi0))
     if zf is not None:
         candidates.append(zf)
     starts = []
@@ -316,10 +320,46 @@ def direct_optimize(
             seconds=time.perf_counter() - t0,
             message="no strictly feasible start: the SINR targets look unreachable within P_max",
         )
-    # Prefer starts where the bound is meaningful, then the lowest bound.
-    start_eval, initial = min(
-        starts, key=lambda pair: (not pair[0].sensing.bound_valid, _score(pair[0]))
+
+    def rank(ev: Evaluation) -> tuple[bool, float]:
+        """Designs where the bound is meaningful first, then the lowest bound."""
+        invalid = opt.require_valid_bound and not ev.sensing.bound_valid
+        return invalid, _score(ev)
+
+    starts.sort(key=lambda pair: rank(pair[0]))
+    runs = [
+        _descend(r, design, ev, opt, rank, t0, progress)
+        for ev, design in starts[: max(1, opt.starts)]
+    ]
+    best, best_eval, history, _ = min(runs, key=lambda run: rank(run[1]))
+    initial_eval = starts[0][0]
+    message = (
+        "" if rank(best_eval) < rank(initial_eval) else "kept the start: no better design found"
     )
+    return OptimizeResult(
+        scheme=scheme,
+        method="direct",
+        status="converged",
+        design=best,
+        evaluation=best_eval,
+        history=tuple(history),
+        seconds=time.perf_counter() - t0,
+        iterations=sum(run[3] for run in runs),
+        message=message,
+        solver="L-BFGS",
+    )
+
+
+def _descend(
+    r: Realization,
+    initial: Design,
+    start_eval: Evaluation,
+    opt: DirectOptions,
+    rank: Callable[[Evaluation], tuple[bool, float]],
+    t0: float,
+    progress: Progress | None,
+) -> tuple[Design, Evaluation, list[IterationRecord], int]:
+    """Barrier stages of L-BFGS from one start; returns the best verified design."""
     best_eval, best = start_eval, initial
     history = [
         IterationRecord(
@@ -334,26 +374,25 @@ def direct_optimize(
     problem = _Problem(r, initial)
     x = problem.pack(initial)
 
-    require_valid = opt.require_valid_bound and start_eval.sensing.bound_valid
-
     def verify(point: FloatArray) -> bool:
         """Is the tracked eta0 the global one and is the bound still meaningful there?
 
-        Keeps the best exact design seen. A design that leaves the regime where the MCRB
-        describes the estimator (fit SNR, competing peak: SensingResult.bound_valid) is
-        rejected when the start was inside it: tr(MCRB) can be driven toward zero there by
-        starving the fitted echo, which no estimator would follow.
+        Keeps the best exact design seen, ranked by ``rank``. Once a design inside the
+        regime where the MCRB describes the estimator (SensingResult.bound_valid: fit SNR,
+        competing peak) is known, the trajectory may not leave that regime: tr(MCRB) can be
+        driven toward zero outside it by starving the fitted echo, which no estimator
+        would follow (docs/algorithm.md).
         """
         nonlocal best, best_eval
         design = polish_feasibility(r, problem.design(point))
         ev = evaluate(r, design)
         global_phi = ev.sensing.eta0[:2]
         same = bool(np.max(np.abs(global_phi - problem.phi0)) < 1e-7)
-        valid = ev.sensing.bound_valid or not require_valid
-        if same and valid and ev.feasible and _score(ev) < _score(best_eval):
+        if same and ev.feasible and rank(ev) < rank(best_eval):
             best, best_eval = design, ev
         problem.phi0 = global_phi
-        return same and valid
+        leaving = opt.require_valid_bound and best_eval.sensing.bound_valid
+        return same and (ev.sensing.bound_valid or not leaving)
 
     iterations = 0
     for stage, mu in enumerate(opt.barrier_weights, start=1):
@@ -372,19 +411,7 @@ def direct_optimize(
         )
         if progress is not None:
             progress(stage, len(opt.barrier_weights), best_eval.trace_mcrb_phi)
-    message = "" if best is not initial else "kept the start: no better feasible design found"
-    return OptimizeResult(
-        scheme=scheme,
-        method="direct",
-        status="converged",
-        design=best,
-        evaluation=best_eval,
-        history=tuple(history),
-        seconds=time.perf_counter() - t0,
-        iterations=iterations,
-        message=message,
-        solver="L-BFGS",
-    )
+    return best, best_eval, history, iterations
 
 
 def _score(ev: Evaluation) -> float:

@@ -1,0 +1,115 @@
+"""`frisac sweep`, the results store, resumption after SIGKILL, export and bad input."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from frisac.cli import main
+from support import FRISAC
+from support import store_rows as _rows
+from support import sweep_argv as _sweep
+
+pytestmark = pytest.mark.filterwarnings("ignore:Solution may be inaccurate:UserWarning")
+
+
+def test_same_seed_same_store_for_one_and_two_workers(reference_store, tmp_path) -> None:
+    out = tmp_path / "two_workers"
+    assert main(_sweep(out, workers=2)) == 0
+    rows = _rows(out)
+    assert len(rows) == 2 * 2 * 3  # values x trials x schemes
+    assert rows == _rows(reference_store)
+    assert (out / "provenance.json").exists()
+
+
+def test_rerun_skips_finished_rows_and_more_trials_extend(
+    reference_store, tmp_path, capsys
+) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(reference_store, out)
+    assert main(_sweep(out)) == 0  # nothing to do
+    assert "0 trial(s) computed" in capsys.readouterr().out
+    assert main(_sweep(out, trials=3)) == 0  # extends by one trial per value
+    assert len(_rows(out)) == 2 * 3 * 3
+    first_two = [r for r in _rows(out) if r[2] < 2]
+    assert first_two == _rows(reference_store)
+
+
+def test_sigkill_then_resume_gives_exactly_the_uninterrupted_store(
+    reference_store, tmp_path
+) -> None:
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*FRISAC, *_sweep(out, workers=2)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(out / "results.sqlite", timeout=1) as conn:
+                stored = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        except sqlite3.Error:
+            stored = 0
+        if stored >= 3:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)  # the client and its worker processes
+    proc.wait()
+    assert 0 < stored < 12, "the kill should land mid-sweep"
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert main(_sweep(out, workers=2)) == 0
+    rows = _rows(out)
+    keys = [(r[0], r[2], r[3]) for r in rows]
+    assert len(keys) == len(set(keys)) == 12  # exactly one row per (value, trial, scheme)
+    assert rows == _rows(reference_store)
+
+
+def test_export_csv_and_parquet(reference_store, tmp_path, capsys) -> None:
+    import csv
+
+    import pyarrow.parquet as pq
+
+    assert (
+        main(["results", "export", str(reference_store), "--csv", "--out", str(tmp_path / "r.csv")])
+        == 0
+    )
+    with open(tmp_path / "r.csv") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 12 and {"value", "trial", "scheme", "trace_mcrb_phi"} <= table[0].keys()
+    out = tmp_path / "r.parquet"
+    assert main(["results", "export", str(reference_store), "--parquet", "--out", str(out)]) == 0
+    assert pq.read_table(out).num_rows == 12
+    assert "wrote 12 rows" in capsys.readouterr().out
+
+
+def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cases = [
+        (_sweep(tmp_path / "a", trials=0), "--trials"),
+        ([*_sweep(tmp_path / "b")[:-1], "--vary", "F=1,99"], "F=99 exceeds R=9"),
+        ([*_sweep(tmp_path / "c"), "--schemes", "perfect,best"], "unknown scheme 'best'"),
+        ([*_sweep(tmp_path / "d"), "--vary", "Q=1,2"], "unknown key 'Q'"),
+        (_sweep(blocker / "sub"), "cannot create the folder"),
+        (_sweep(Path("/proc/frisac-not-writable")), "cannot create the folder"),
+        ([*_sweep(reference_store), "--seed", "8"], "holds another sweep"),
+        (["results", "export", str(tmp_path / "none"), "--csv"], "no results.sqlite"),
+    ]
+    for argv, message in cases:
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, (argv, err)
+        assert message in err and err.strip().count("\n") == 0 and "Traceback" not in err
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
