@@ -1,0 +1,130 @@
+"""Paper's BCD versus frisac's direct method on Table I realisations, side by side.
+
+For every seed: draw a Table I realisation, run the scheme chain (perfect -> proposed) with
+the paper's method (Algorithms 1-3, SDP duals solved by SDPA) and with the direct method,
+and record wall times, exact tr(MCRB_phi) / tr(CRB_phi), feasibility, whether the bound is
+in its valid regime, and the number of SDPs. Each seed's record is appended to a JSON-lines
+file as soon as it is done, so long runs can be split over processes and merged:
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_optimize.py --seeds 0 1 2 3 4 --out a.jsonl
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_optimize.py --seeds 5 6 7 8 9 --out b.jsonl
+    .venv/bin/python benchmarks/bench_optimize.py --summarize a.jsonl b.jsonl
+
+The summary prints the per-seed table, the median wall-time ratio (paper / direct) per
+scheme and for the whole chain, the fraction of seeds where direct <= 1.01 x paper, and the
+fraction of feasible designs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from frisac import Scenario, draw_realization
+from frisac.experiments.spec import trial_seed
+from frisac.optimize import SchemeOptions, run_schemes
+
+warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+
+
+def run_seed(seed: int, overrides: dict) -> dict:
+    scenario = Scenario.default().replace(**overrides)
+    r = draw_realization(scenario, np.random.default_rng(trial_seed(1000, seed, 0)))
+    record: dict = {"seed": seed, "R": r.R, "F": r.F, "N_t": r.N_t, "K": r.K}
+    for method in ("direct", "paper"):
+        start = time.perf_counter()
+        results = run_schemes(r, ["perfect", "proposed"], options=SchemeOptions(method=method))
+        record[f"{method}_seconds"] = time.perf_counter() - start
+        for scheme, result in results.items():
+            ev = result.evaluation
+            record[f"{method}_{scheme}"] = {
+                "status": result.status,
+                "seconds": result.seconds,
+                "trace": result.trace_mcrb_phi,
+                "feasible": result.feasible,
+                "bound_valid": bool(ev.sensing.bound_valid) if ev is not None else False,
+                "mse_bound": float(np.trace(ev.sensing.mse_bound_phi_rad2)) if ev else None,
+                "n_sdps": result.n_sdps,
+                "iterations": result.iterations,
+            }
+    return record
+
+
+def summarize(paths: list[Path]) -> None:
+    records = []
+    for path in paths:
+        records += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records.sort(key=lambda rec: rec["seed"])
+    print(
+        f"{'seed':>4} {'scheme':>8} {'paper s':>9} {'direct s':>9} {'ratio':>7} "
+        f"{'paper tr':>11} {'direct tr':>11} {'d/p':>6} {'feasible p/d':>12} {'valid p/d':>10} "
+        f"{'SDPs':>5}"
+    )
+    ratios: dict[str, list[float]] = {"perfect": [], "proposed": [], "chain": []}
+    quality: dict[str, list[float]] = {"perfect": [], "proposed": []}
+    feasible: list[bool] = []
+    for rec in records:
+        for scheme in ("perfect", "proposed"):
+            p, d = rec[f"paper_{scheme}"], rec[f"direct_{scheme}"]
+            ratio = p["seconds"] / d["seconds"]
+            ratios[scheme].append(ratio)
+            quality[scheme].append(d["trace"] / p["trace"])
+            feasible.append(bool(d["feasible"]))
+            flags = f"{str(p['feasible'])[0]}/{str(d['feasible'])[0]}"
+            valid = f"{str(p['bound_valid'])[0]}/{str(d['bound_valid'])[0]}"
+            print(
+                f"{rec['seed']:>4} {scheme:>8} {p['seconds']:>9.1f} {d['seconds']:>9.1f} "
+                f"{ratio:>7.1f} {p['trace']:>11.4e} {d['trace']:>11.4e} "
+                f"{d['trace'] / p['trace']:>6.3f} {flags:>12} {valid:>10} {p['n_sdps']:>5}"
+            )
+        ratios["chain"].append(rec["paper_seconds"] / rec["direct_seconds"])
+    n = len(records)
+    print()
+    print(f"realisations: {n} (Table I unless stated: R={records[0]['R']}, F={records[0]['F']})")
+    for key, values in ratios.items():
+        print(f"median wall-time ratio paper/direct, {key:>8}: {statistics.median(values):.1f}")
+    for scheme, values in quality.items():
+        share = np.mean([v <= 1.01 for v in values])
+        print(
+            f"{scheme:>8}: direct tr <= 1.01 x paper on {share:.0%} of realisations "
+            f"(median direct/paper {statistics.median(values):.3f})"
+        )
+    print(f"direct designs feasible: {np.mean(feasible):.0%} ({sum(feasible)}/{len(feasible)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="*", default=list(range(10)))
+    parser.add_argument("--out", type=Path, default=Path("bench_optimize.jsonl"))
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--summarize", type=Path, nargs="+", default=None)
+    args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
+    overrides = {}
+    for item in args.sets:
+        key, value = item.split("=", 1)
+        overrides[key] = json.loads(value)
+    for seed in args.seeds:
+        record = run_seed(seed, overrides)
+        with args.out.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        print(
+            f"seed {seed}: paper {record['paper_seconds']:.0f} s, direct "
+            f"{record['direct_seconds']:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    summarize([args.out])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Wall time of the direct method and of the paper's BCD against the RIS size.
+
+R_z = 10 and R_y = 5, 10, 15, 20, 30, 40 (R = 50 ... 400), then a 32 x 32 RIS (R = 1024),
+F = R / 4, N_t = 32, K = 4 (Table I otherwise), one realisation each. The direct method
+runs everywhere (perfect, then proposed from its phases). The paper's method runs while a
+single scheme finishes within --cap seconds; larger sizes are skipped once one does not.
+Writes a JSON-lines record per size (--out), a markdown table and the plot docs/scaling.png.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scaling.py --cap 1800
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from frisac import Scenario, draw_realization
+from frisac.experiments.spec import trial_seed
+from frisac.optimize import SchemeOptions, run_schemes
+
+warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+
+SIZES = [(5, 10), (10, 10), (15, 10), (20, 10), (30, 10), (40, 10), (32, 32)]
+
+
+def run(R_y: int, R_z: int, method: str) -> dict:
+    R = R_y * R_z
+    scenario = Scenario.default().replace(R_y=R_y, R_z=R_z, F=R // 4)
+    r = draw_realization(scenario, np.random.default_rng(trial_seed(2000, R, 0)))
+    start = time.perf_counter()
+    results = run_schemes(r, ["perfect", "proposed"], options=SchemeOptions(method=method))
+    total = time.perf_counter() - start
+    return {
+        "R_y": R_y,
+        "R_z": R_z,
+        "R": R,
+        "method": method,
+        "seconds": total,
+        "perfect_seconds": results["perfect"].seconds,
+        "proposed_seconds": results["proposed"].seconds,
+        "perfect_trace": results["perfect"].trace_mcrb_phi,
+        "proposed_trace": results["proposed"].trace_mcrb_phi,
+        "feasible": bool(results["perfect"].feasible and results["proposed"].feasible),
+    }
+
+
+def report(records: list[dict], plot: Path | None) -> None:
+    print(
+        f"{'R':>6} {'method':>7} {'perfect s':>10} {'proposed s':>11} {'total s':>9} "
+        f"{'tr CRB (UB)':>12} {'tr MCRB (prop)':>15} feasible"
+    )
+    for rec in sorted(records, key=lambda x: (x["R"], x["method"])):
+        print(
+            f"{rec['R']:>6} {rec['method']:>7} {rec['perfect_seconds']:>10.1f} "
+            f"{rec['proposed_seconds']:>11.1f} {rec['seconds']:>9.1f} "
+            f"{rec['perfect_trace']:>12.4e} {rec['proposed_trace']:>15.4e} {rec['feasible']}"
+        )
+    if plot is None:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from frisac.plotting import save_figure
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for method, style in (("direct", "o-"), ("paper", "s--")):
+        recs = sorted((r for r in records if r["method"] == method), key=lambda x: x["R"])
+        if recs:
+            ax.loglog(
+                [r["R"] for r in recs],
+                [r["proposed_seconds"] for r in recs],
+                style,
+                label=f"{method}: proposed",
+            )
+            ax.loglog(
+                [r["R"] for r in recs],
+                [r["perfect_seconds"] for r in recs],
+                style,
+                alpha=0.5,
+                label=f"{method}: perfect (UB)",
+            )
+    ax.axhline(60, color="grey", ls=":", lw=1)
+    ax.text(60, 60, " 60 s", va="bottom", color="grey")
+    ax.set_xlabel("RIS elements R (F = R/4, N_t = 32, K = 4)")
+    ax.set_ylabel("wall time per scheme [s]")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Scaling of the optimisers (2-core machine, single-threaded BLAS)")
+    save_figure(fig, plot)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cap", type=float, default=1800.0, help="paper: seconds per scheme")
+    parser.add_argument("--out", type=Path, default=Path("bench_scaling.jsonl"))
+    parser.add_argument("--plot", type=Path, default=Path("docs/scaling.png"))
+    parser.add_argument("--methods", nargs="+", default=["direct", "paper"])
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    records = []
+    if args.out.exists():
+        records = [json.loads(x) for x in args.out.read_text().splitlines() if x.strip()]
+    if not args.report_only:
+        paper_ok = True
+        for R_y, R_z in SIZES:
+            for method in args.methods:
+                if method == "paper" and not paper_ok:
+                    continue
+                if any(r["R"] == R_y * R_z and r["method"] == method for r in records):
+                    continue
+                rec = run(R_y, R_z, method)
+                records.append(rec)
+                with args.out.open("a") as handle:
+                    handle.write(json.dumps(rec) + "\n")
+                print(f"R={rec['R']} {method}: {rec['seconds']:.1f} s", flush=True)
+                if (
+                    method == "paper"
+                    and max(rec["perfect_seconds"], rec["proposed_seconds"]) > args.cap
+                ):
+                    paper_ok = False
+    report(records, args.plot)
+
+
+if __name__ == "__main__":
+    main()
