@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -350,7 +352,7 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     try:
-        outcomes = reproduce(
+        reproduce(
             args.figures,
             args.out,
             quick=args.quick,
@@ -365,7 +367,6 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     except SweepInterrupted as exc:
         return _interrupted(exc)
     print(f"report: {Path(args.out) / 'report.md'}")
-    del outcomes
     return 0
 
 
@@ -521,17 +522,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_cmd_demo)
 
-    for register in _EXTRA_COMMANDS:
-        register(commands)
     return parser
 
 
-# Later modules register more sub-commands here (evaluate, optimize, sweep, ...).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = []
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a sweep as cleanly as Ctrl-C
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``frisac`` console script. Returns the exit status."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
@@ -546,6 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover
