@@ -10,7 +10,9 @@ H_BR^H); ``h`` is (R, K) and column k is the paper's h_k (the RIS-to-UE-k row is
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
+
+from frisac._types import ComplexArray, FloatArray
 
 __all__ = [
     "circular_normal",
@@ -21,9 +23,6 @@ __all__ = [
     "radar_coefficient",
     "rician",
 ]
-
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 
 def path_loss(

@@ -34,7 +34,7 @@ from frisac.experiments import (
     run_sweep,
 )
 from frisac.experiments.store import STORE_NAME
-from frisac.experiments.summary import SchemeStats, format_table, summarise
+from frisac.experiments.summary import SchemeStats, format_table, series_by_scheme, summarise
 from frisac.io import load_design, load_realization, save_design, save_realization
 from frisac.metrics import Evaluation, evaluate
 from frisac.optimize import (
@@ -413,19 +413,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _plot_stats(stats: list[SchemeStats], path: Path, *, xlabel: str) -> None:
     from frisac.plotting import plot_sweep
 
-    by_scheme: dict[str, dict[str, list[float]]] = {}
-    values: list[float] = []
-    for s in stats:
-        entry = by_scheme.setdefault(
-            s.scheme, {"mean": [], "low": [], "high": [], "feasible_fraction": []}
-        )
-        entry["mean"].append(s.mean)
-        entry["low"].append(max(s.low, s.mean * 1e-3))
-        entry["high"].append(s.high)
-        entry["feasible_fraction"].append(s.feasible_fraction)
-        if float(s.value) not in values:
-            values.append(float(s.value))
-    plot_sweep(values, by_scheme, path, xlabel=xlabel, title="frisac demo")
+    values, series = series_by_scheme(stats)
+    plot_sweep(values, series, path, xlabel=xlabel, title="frisac demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

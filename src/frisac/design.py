@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from frisac._checks import complex_array, readonly
+from frisac._types import ComplexArray
 from frisac.errors import FrisacInputError
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DESIGN_KEYS", "Design", "check_compatible", "random_design"]
 
-ComplexArray = NDArray[np.complex128]
 
 DESIGN_KEYS: tuple[str, ...] = ("W", "Rs", "psi")
 

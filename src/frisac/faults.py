@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import ComplexArray
+
 __all__ = [
     "Faults",
     "assumed_coefficients",
@@ -25,7 +27,6 @@ __all__ = [
     "working_indices",
 ]
 
-ComplexArray = NDArray[np.complex128]
 IntArray = NDArray[np.int64]
 
 

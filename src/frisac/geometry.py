@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from frisac._types import ComplexArray, FloatArray
+
 __all__ = [
     "angles_from_direction",
     "direction_derivatives",
@@ -29,9 +31,6 @@ __all__ = [
     "ula_positions",
     "unit_direction",
 ]
-
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 
 def ula_positions(n_antennas: int, spacing_m: float) -> FloatArray:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from frisac import geometry
 from frisac._checks import complex_array, int_array, int_scalar, readonly, real_array
+from frisac._types import ComplexArray, FloatArray
 from frisac.channels import (
     draw_ue_positions,
     los_bs_ris,
@@ -34,8 +35,6 @@ from frisac.scenario import Scenario
 
 __all__ = ["REALIZATION_KEYS", "Realization", "draw_realization"]
 
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 REALIZATION_KEYS: tuple[str, ...] = (
     "H_BR",

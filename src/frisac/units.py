@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import overload
 
 import numpy as np
-from numpy.typing import NDArray
+
+from frisac._types import FloatArray
 
 __all__ = [
     "SPEED_OF_LIGHT_M_S",
@@ -23,8 +24,6 @@ __all__ = [
 
 SPEED_OF_LIGHT_M_S = 3e8
 """c, pinned to 3e8 m/s by MODEL.md section 1 (not 299 792 458)."""
-
-FloatArray = NDArray[np.float64]
 
 
 def _out(value: FloatArray) -> float | FloatArray:

@@ -33,15 +33,9 @@ def _real_trace(M: np.ndarray, X: cp.Expression) -> cp.Expression:
     return cp.real(cp.trace(M @ X))
 
 
-def _primal_beamforming(r, Am, Bm, H, G, D):
-    N, K = r.N_t, r.K
-    Wk = [cp.Variable((N, N), hermitian=True) for _ in range(K)]
-    Rs = cp.Variable((N, N), hermitian=True)
-    C = cp.Variable((2, 2), symmetric=True)
-    Rx = sum(Wk) + Rs
-    A = [[_real_trace(Am[p, q], Rx) for q in range(4)] for p in range(4)]
-    B = [[_real_trace(Bm[p, q], Rx) for q in range(4)] for p in range(4)]
-    Mb = cp.bmat(
+def _lmi_b(C, A, B):
+    """(37b)/(45b): [[C - B_pp, A_pa + B_pa], [., B_aa]] from 4 x 4 nested lists / arrays."""
+    return cp.bmat(
         [
             [C[0, 0] - B[0][0], C[0, 1] - B[0][1], A[0][2] + B[0][2], A[0][3] + B[0][3]],
             [C[1, 0] - B[1][0], C[1, 1] - B[1][1], A[1][2] + B[1][2], A[1][3] + B[1][3]],
@@ -49,7 +43,11 @@ def _primal_beamforming(r, Am, Bm, H, G, D):
             [A[3][0] + B[3][0], A[3][1] + B[3][1], B[3][2], B[3][3]],
         ]
     )
-    Mc = -cp.bmat(
+
+
+def _lmi_c(D, A):
+    """(37c)/(45c): -[[D, I, 0], [I, A_pp, A_pa], [0, A_ap, A_aa]]."""
+    return -cp.bmat(
         [
             [D[0, 0], D[0, 1], 1, 0, 0, 0],
             [D[1, 0], D[1, 1], 0, 1, 0, 0],
@@ -59,6 +57,18 @@ def _primal_beamforming(r, Am, Bm, H, G, D):
             [0, 0, A[3][0], A[3][1], A[3][2], A[3][3]],
         ]
     )
+
+
+def _primal_beamforming(r, Am, Bm, H, G, D):
+    N, K = r.N_t, r.K
+    Wk = [cp.Variable((N, N), hermitian=True) for _ in range(K)]
+    Rs = cp.Variable((N, N), hermitian=True)
+    C = cp.Variable((2, 2), symmetric=True)
+    Rx = sum(Wk) + Rs
+    A = [[_real_trace(Am[p, q], Rx) for q in range(4)] for p in range(4)]
+    B = [[_real_trace(Bm[p, q], Rx) for q in range(4)] for p in range(4)]
+    Mb = _lmi_b(C, A, B)
+    Mc = _lmi_c(D, A)
     cons = [(Mb + Mb.T) / 2 >> 0, (Mc + Mc.T) / 2 >> 0, cp.real(cp.trace(Rx)) <= 1, Rs >> 0]
     for k in range(K):
         cons += [
@@ -125,16 +135,7 @@ def test_init_dual_matches_primal(tiny) -> None:
     Dv = cp.Variable((2, 2), symmetric=True)
     Rxv = Wv + Rs
     A = [[_real_trace(Am[p, q], Rxv) for q in range(4)] for p in range(4)]
-    Mc = -cp.bmat(
-        [
-            [Dv[0, 0], Dv[0, 1], 1, 0, 0, 0],
-            [Dv[1, 0], Dv[1, 1], 0, 1, 0, 0],
-            [1, 0, A[0][0], A[0][1], A[0][2], A[0][3]],
-            [0, 1, A[1][0], A[1][1], A[1][2], A[1][3]],
-            [0, 0, A[2][0], A[2][1], A[2][2], A[2][3]],
-            [0, 0, A[3][0], A[3][1], A[3][2], A[3][3]],
-        ]
-    )
+    Mc = _lmi_c(Dv, A)
     prob = cp.Problem(
         cp.Minimize(cp.sum_squares(Dv) / d0),
         [
@@ -169,24 +170,8 @@ def test_ris_dual_matches_primal(tiny) -> None:
     Vv = cp.Variable((n, n), hermitian=True)
     Dv = cp.Variable((2, 2), symmetric=True)
     A = [[a0[p, q] + _real_trace(Phi[p, q], Vv) for q in range(4)] for p in range(4)]
-    Mb = cp.bmat(
-        [
-            [C[0, 0] - B[0, 0], C[0, 1] - B[0, 1], A[0][2] + B[0, 2], A[0][3] + B[0, 3]],
-            [C[1, 0] - B[1, 0], C[1, 1] - B[1, 1], A[1][2] + B[1, 2], A[1][3] + B[1, 3]],
-            [A[2][0] + B[2, 0], A[2][1] + B[2, 1], B[2, 2], B[2, 3]],
-            [A[3][0] + B[3, 0], A[3][1] + B[3, 1], B[3, 2], B[3, 3]],
-        ]
-    )
-    Mc = -cp.bmat(
-        [
-            [Dv[0, 0], Dv[0, 1], 1, 0, 0, 0],
-            [Dv[1, 0], Dv[1, 1], 0, 1, 0, 0],
-            [1, 0, A[0][0], A[0][1], A[0][2], A[0][3]],
-            [0, 1, A[1][0], A[1][1], A[1][2], A[1][3]],
-            [0, 0, A[2][0], A[2][1], A[2][2], A[2][3]],
-            [0, 0, A[3][0], A[3][1], A[3][2], A[3][3]],
-        ]
-    )
+    Mb = _lmi_b(C, A, B)
+    Mc = _lmi_c(Dv, A)
     prob = cp.Problem(
         cp.Minimize(cp.sum_squares(Dv) / d0 - _real_trace(penalty, Vv)),
         [

@@ -24,7 +24,7 @@ from frisac.errors import FrisacInputError
 from frisac.experiments.runner import run_sweep
 from frisac.experiments.spec import SweepSpec, trial_seed
 from frisac.experiments.store import ResultStore, iter_json_rows
-from frisac.experiments.summary import SchemeStats, format_table, summarise
+from frisac.experiments.summary import SchemeStats, format_table, series_by_scheme, summarise
 from frisac.io import write_text_atomic
 from frisac.metrics.beampattern import beampattern_grid
 from frisac.optimize import SchemeOptions, run_schemes
@@ -440,16 +440,7 @@ def _run_sweep_figure(
     stats = summarise(rows)
     files = [folder / f"{spec.name}.csv", folder / f"{spec.name}.png", folder / f"{spec.name}.pdf"]
     _write_stats_csv(files[0], stats, spec.vary_key)
-    by_scheme: dict[str, dict[str, list[float]]] = {}
-    for s in stats:
-        entry = by_scheme.setdefault(
-            s.scheme, {"mean": [], "low": [], "high": [], "feasible_fraction": []}
-        )
-        entry["mean"].append(s.mean)
-        entry["low"].append(max(s.low, s.mean * 1e-3) if np.isfinite(s.low) else s.mean)
-        entry["high"].append(s.high)
-        entry["feasible_fraction"].append(s.feasible_fraction)
-    values = [float(v) for v in sweep.values]
+    values, by_scheme = series_by_scheme(stats)
     for path in files[1:]:
         plot_sweep(values, by_scheme, path, xlabel=spec.xlabel, title=spec.title)
     seconds = time.perf_counter() - start

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-__all__ = ["SchemeStats", "format_table", "summarise"]
+__all__ = ["SchemeStats", "format_table", "series_by_scheme", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,26 @@ def format_table(summary: Sequence[SchemeStats], *, key: str, metric: str) -> st
             f"{s.feasible_fraction:>8.0%} {s.valid_fraction:>6.0%} {s.mean_seconds:>8.2f}"
         )
     return "\n".join(lines)
+
+
+def series_by_scheme(
+    stats: Sequence[SchemeStats],
+) -> tuple[list[float], dict[str, dict[str, list[float]]]]:
+    """Swept values and, per scheme, the 'mean', 'low', 'high', 'feasible_fraction' series.
+
+    The lower end of the confidence band is clipped at 1e-3 x mean so that it can be drawn
+    on a log axis (a t-interval of a few trials can reach below zero).
+    """
+    values: list[float] = []
+    series: dict[str, dict[str, list[float]]] = {}
+    for s in stats:
+        if float(s.value) not in values:
+            values.append(float(s.value))
+        entry = series.setdefault(
+            s.scheme, {"mean": [], "low": [], "high": [], "feasible_fraction": []}
+        )
+        entry["mean"].append(s.mean)
+        entry["low"].append(max(s.low, s.mean * 1e-3) if np.isfinite(s.low) else s.mean)
+        entry["high"].append(s.high)
+        entry["feasible_fraction"].append(s.feasible_fraction)
+    return values, series

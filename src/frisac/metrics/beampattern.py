@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import FloatArray
 from frisac.design import Design, check_compatible
 from frisac.faults import true_coefficients
 from frisac.geometry import steering_vector
@@ -20,7 +21,6 @@ from frisac.realization import Realization
 
 __all__ = ["beampattern", "beampattern_grid"]
 
-FloatArray = NDArray[np.float64]
 Which = Literal["true", "assumed"]
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import ComplexArray
 from frisac.design import Design, check_compatible
 from frisac.metrics.sensing import pseudo_true, true_echo_matrix
 from frisac.realization import Realization
 
 __all__ = ["misspecified_ml_estimates", "transmit_signal"]
-
-ComplexArray = NDArray[np.complex128]
 
 
 def transmit_signal(Rx: ComplexArray, T: int, rng: np.random.Generator) -> ComplexArray:

@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design, check_compatible
 from frisac.geometry import steering_derivatives, steering_vector
 from frisac.realization import Realization
@@ -55,8 +55,6 @@ __all__ = [
     "true_echo_matrix",
 ]
 
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 WINDOW_DEG = 15.0
 """Half-width of the pseudo-true search window around the true angles (MODEL.md)."""
@@ -366,6 +364,22 @@ class _SearchData:
     T: int
 
 
+def _search_data(
+    r: Realization, psi: ComplexArray, Rx: ComplexArray, C: ComplexArray | None
+) -> _SearchData:
+    """Search inputs for a design; C defaults to the noise-free Gbar Rx."""
+    if C is None:
+        C = true_echo_matrix(r, psi) @ Rx
+    return _SearchData(
+        M=model_matrix(r.H_BR, psi),
+        positions_m=r.ris_positions_m,
+        wavelength_m=r.wavelength,
+        Rx=Rx,
+        C=C,
+        T=r.T,
+    )
+
+
 def _concentrated(data: _SearchData, phi: FloatArray) -> float:
     """J(phi) = |g^H C g|^2 / (|g|^2 g^H Rx g), to maximise: L(phi) = ||Y||^2 - T J(phi)."""
     g = data.M @ steering_vector(phi, data.positions_m, data.wavelength_m)
@@ -501,18 +515,9 @@ def pseudo_true(
     ``Gbar Rx`` turns this into the misspecified maximum-likelihood estimator.
     """
     r = realization
-    psi = np.asarray(design.psi)
     Rx = design.Rx
-    if C is None:
-        C = true_echo_matrix(r, psi) @ Rx
-    data = _SearchData(
-        M=model_matrix(r.H_BR, psi),
-        positions_m=r.ris_positions_m,
-        wavelength_m=r.wavelength,
-        Rx=Rx,
-        C=C,
-        T=r.T,
-    )
+    data = _search_data(r, np.asarray(design.psi), Rx, C)
+    C = data.C
     half = np.deg2rad(window_deg)
     lower = r.phi_target - half
     upper = r.phi_target + half
@@ -574,17 +579,8 @@ def refine_pseudo_true(
     global search (:func:`pseudo_true`) should confirm the result at the end.
     """
     r = realization
-    if C is None:
-        gW, gF = echo_factors(r, psi)
-        C = (r.alpha * np.outer(gW, gW.conj()) + r.alpha_scatter * np.outer(gF, gF.conj())) @ Rx
-    data = _SearchData(
-        M=model_matrix(r.H_BR, psi),
-        positions_m=r.ris_positions_m,
-        wavelength_m=r.wavelength,
-        Rx=Rx,
-        C=C,
-        T=r.T,
-    )
+    data = _search_data(r, psi, Rx, C)
+    C = data.C
     half = np.deg2rad(window_deg)
     lower = np.maximum(r.phi_target - half, [-np.pi / 2, -np.inf])
     upper = np.minimum(r.phi_target + half, [np.pi / 2, np.inf])

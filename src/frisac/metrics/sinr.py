@@ -9,16 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design, check_compatible
 from frisac.faults import true_coefficients
 from frisac.realization import Realization
 
 __all__ = ["CommResult", "cascaded_channels", "evaluate_comm", "sinr", "transmit_power"]
-
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 
 def cascaded_channels(H_BR: ComplexArray, h: ComplexArray, psi_true: ComplexArray) -> ComplexArray:

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.metrics import Evaluation, evaluate
 from frisac.optimize.blocks import (
@@ -50,8 +50,6 @@ from frisac.realization import Realization
 
 __all__ = ["PaperOptions", "paper_bcd"]
 
-ComplexArray = NDArray[np.complex128]
-FloatArray = NDArray[np.float64]
 Progress = Callable[[int, int, float], None]
 
 

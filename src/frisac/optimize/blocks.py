@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.faults import true_coefficients
 from frisac.geometry import steering_vector
@@ -48,9 +49,6 @@ __all__ = [
     "rx_maps",
     "sinr_lift_matrices",
 ]
-
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 
 def _herm(M: ComplexArray) -> ComplexArray:

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.geometry import steering_vector
 from frisac.metrics import Evaluation, evaluate
@@ -45,8 +45,6 @@ from frisac.realization import Realization
 
 __all__ = ["DirectOptions", "direct_optimize"]
 
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 Progress = Callable[[int, int, float], None]
 
 

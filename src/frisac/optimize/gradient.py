@@ -30,14 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
 from frisac.geometry import direction_derivatives, steering_vector
 from frisac.metrics.sensing import _equilibrate, echo_factors, model_matrix
 from frisac.realization import Realization
 
 __all__ = ["McrbGradient", "mcrb_gradient", "steering_basis"]
 
-FloatArray = NDArray[np.float64]
-ComplexArray = NDArray[np.complex128]
 
 # Angle multi-indices (sorted) of the ten basis vectors.
 _BASIS = [(), (0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 1, 1)]

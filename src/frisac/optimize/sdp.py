@@ -36,10 +36,10 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from frisac._types import ComplexArray, FloatArray
+
 __all__ = ["SdpOutcome", "SdpRunner", "beamforming_dual", "ris_dual"]
 
-ComplexArray = NDArray[np.complex128]
-FloatArray = NDArray[np.float64]
 
 DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "SCS")
 """Solver chain: SDPA; SDPA with looser tolerances if it breaks down; SCS (time-limited)."""

@@ -7,8 +7,8 @@ SINR constraint of user k in the lifted form (paper eq. 35):
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
+from frisac._types import ComplexArray
 from frisac.design import Design
 from frisac.faults import true_coefficients
 from frisac.geometry import steering_vector
@@ -24,7 +24,6 @@ __all__ = [
     "true_channels",
 ]
 
-ComplexArray = NDArray[np.complex128]
 
 SINR_MARGIN = 1e-9
 """Relative margin above gamma_th that feasible starts and the polish aim for."""
