@@ -53,7 +53,7 @@ def main() -> None:
     )
     for seed, method, ev, spread, mse in sorted(rows, key=lambda x: (x[0], x[1])):
         print(
-            f"{seed:>4} {method:>7} {ev.trace_mcrb_phi_rad2:>10.3e} {str(ev.bound_valid):>5} "
+            f"{seed:>4} {method:>7} {ev.trace_mcrb_phi_rad2:>10.3e} {ev.bound_valid!s:>5} "
             f"{ev.fit_snr_db:>8.1f} {ev.ambiguity_margin:>8.2f} {spread:>10.3e} "
             f"{spread / ev.trace_mcrb_phi_rad2:>11.2f} {np.trace(ev.mse_bound_phi_rad2):>10.3e} "
             f"{mse:>10.3e}"
@@ -62,9 +62,8 @@ def main() -> None:
     for method in args.methods:
         mses = [mse for _, m, _, _, mse in rows if m == method]
         if mses:
-            print(
-                f"{method:>7}: median Monte-Carlo MSE about the true angles {statistics.median(mses):.3e} rad^2"
-            )
+            median = statistics.median(mses)
+            print(f"{method:>7}: median Monte-Carlo MSE about the true angles {median:.3e} rad^2")
     by_seed: dict[int, dict[str, float]] = {}
     for seed, method, _, _, mse in rows:
         by_seed.setdefault(seed, {})[method] = mse
