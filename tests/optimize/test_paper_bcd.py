@@ -124,3 +124,25 @@ def test_unreachable_sinr_is_reported_as_infeasible(method: str) -> None:
     for name in ("perfect", "proposed"):
         assert results[name].status == "infeasible", results[name].message
         assert results[name].design is None and not results[name].feasible
+
+
+def test_polish_leaves_hopeless_designs_unchanged() -> None:
+    """Beams that cannot reach the SINR targets (Yates' iteration diverges) stay as they were."""
+    from frisac import Design
+    from frisac.optimize.transmit import polish_feasibility
+
+    r = _small(9, sinr_min_db=60.0)
+    rng = np.random.default_rng(0)
+    W = 1e-3 * (rng.standard_normal((r.N_t, r.K)) + 1j * rng.standard_normal((r.N_t, r.K)))
+    W[:, 1] = W[:, 0]  # two users on the same beam: interference-limited, never 60 dB
+    d = Design(W=W, Rs=np.eye(r.N_t) * 1e-3, psi=np.ones(r.R))
+    polished = polish_feasibility(r, d)
+    assert polished is d
+    # a slightly short design is lifted exactly onto the targets
+    ok = _small(9)
+    hbar = true_channels(ok, np.ones(ok.R))
+    pinv = np.linalg.pinv(hbar)
+    W = pinv / np.linalg.norm(pinv, axis=0) * 1e-6
+    nudged = polish_feasibility(ok, Design(W=W, Rs=np.zeros((ok.N_t, ok.N_t)), psi=np.ones(ok.R)))
+    sinrs = sinr(hbar, nudged.W, nudged.Rs, ok.noise_comm_w)
+    np.testing.assert_allclose(sinrs, ok.sinr_min * (1 + 1e-9), rtol=1e-9)

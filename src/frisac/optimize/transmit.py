@@ -138,12 +138,16 @@ def polish_feasibility(realization: Realization, design: Design) -> Design:
     # Yates' standard interference iteration from the current powers: the smallest
     # powers >= current that meet every target (monotone, converges if feasible).
     p = norms**2
+    converged = False
     for _ in range(200):
         p_next = np.maximum(p, target * (F @ p + b))
+        if not np.all(np.isfinite(p_next)):
+            break  # the targets are out of reach for these beam directions
         if np.allclose(p_next, p, rtol=1e-15, atol=0):
+            converged = True
             break
         p = p_next
-    if np.any(p < target * (F @ p + b) * (1 - 1e-12)):
+    if not converged or np.any(p < target * (F @ p + b) * (1 - 1e-12)):
         return design
     W_new = U * np.sqrt(p)
     excess = float(p.sum() + np.real(np.trace(Rs)) - r.p_max_w)
