@@ -26,13 +26,17 @@ SCS (inaccurate); see docs/benchmarks.md.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
 import cvxpy as cp
+import cvxpy.settings as s
 import numpy as np
 from numpy.typing import NDArray
 
@@ -97,8 +101,11 @@ class SdpRunner:
             name, settings = SOLVER_SETTINGS.get(solver, (solver, {}))
             start = time.perf_counter()
             try:
-                with _quiet_native_output():
-                    problem.solve(solver=name, **settings)
+                if name == "SDPA":
+                    _solve_sdpa_isolated(problem, settings)
+                else:
+                    with _quiet_native_output():
+                        problem.solve(solver=name, **settings)
                 status = _normalise(problem.status)
             except (cp.error.SolverError, ValueError, ArithmeticError):
                 status = "failed"
@@ -118,6 +125,54 @@ class SdpRunner:
             key = f"{o.solver or 'none'}:{o.status}"
             out[key] = out.get(key, 0) + 1
         return out
+
+
+# ------------------------------------------------------------------ SDPA in a child process
+SDPA_SOLVES_PER_CHILD = 8
+"""sdpa-python leaks memory on every solve (measured here: ~2.3 MB per solve of a 40 x 40
+LMI, and a BCD run at the Table I size grew to 12-17 GB before the OOM killer stopped it).
+Each SDPA solve therefore runs in a child process that is replaced after this many solves;
+CVXPY's compilation and the unpacking of the solution stay in the calling process."""
+
+_sdpa_pool: ProcessPoolExecutor | None = None
+_sdpa_isolation = True
+
+
+def _sdpa_solve_via_data(payload: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    from cvxpy.reductions.solvers.conic_solvers.sdpa_conif import SDPA
+
+    with _quiet_native_output():
+        solution: dict[str, Any] = SDPA().solve_via_data(payload, False, False, dict(settings))
+    return solution
+
+
+def _solve_sdpa_isolated(problem: cp.Problem, settings: dict[str, Any]) -> None:
+    """problem.solve(solver=SDPA) with the solver itself running in a recycled child process.
+
+    Falls back to solving in-process where child processes cannot be started (for example
+    inside a daemonic worker process).
+    """
+    global _sdpa_pool, _sdpa_isolation
+    data, chain, inverse = problem.get_problem_data(cp.SDPA)
+    payload = {key: data[key] for key in (s.A, s.B, s.C, s.DIMS)}
+    solution = None
+    if _sdpa_isolation:
+        try:
+            if _sdpa_pool is None:
+                _sdpa_pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    # fork: the child needs only the data, and spawn would re-run the
+                    # caller's __main__ (user scripts without a __main__ guard).
+                    mp_context=multiprocessing.get_context("fork"),
+                    max_tasks_per_child=SDPA_SOLVES_PER_CHILD,
+                )
+            solution = _sdpa_pool.submit(_sdpa_solve_via_data, payload, settings).result()
+        except (AssertionError, RuntimeError, OSError, BrokenProcessPool):
+            _sdpa_pool = None
+            _sdpa_isolation = False  # no children here: solve in-process from now on
+    if solution is None:
+        solution = _sdpa_solve_via_data(payload, settings)
+    problem.unpack_results(solution, chain, inverse)
 
 
 def _normalise(status: str | None) -> str:
