@@ -96,6 +96,7 @@ def test_beamforming_dual_matches_primal(tiny) -> None:
     runner = SdpRunner()
     outcome, lifted = beamforming_dual(runner, Am=Am, Bm=Bm, H=H, sinr_min=r.sinr_min, G=G, D=D)
     assert outcome.usable and lifted is not None
+    assert outcome.solver == "SDPA"  # the first solver of the chain, not a fallback
     primal = _primal_beamforming(r, Am, Bm, H, G, D)
     assert primal.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
     W_l, Rs_l = lifted
@@ -166,6 +167,7 @@ def test_ris_dual_matches_primal(tiny) -> None:
     penalty = 0.5 * np.outer(u, u.conj())
     outcome, V = ris_dual(SdpRunner(), Phi=Phi, a0=a0, B=B, C=C, Q=Q, penalty=penalty, d0=d0)
     assert outcome.usable and V is not None
+    assert outcome.solver == "SDPA"
     n = v.size
     Vv = cp.Variable((n, n), hermitian=True)
     Dv = cp.Variable((2, 2), symmetric=True)
@@ -189,3 +191,23 @@ def test_ris_dual_matches_primal(tiny) -> None:
     assert value == pytest.approx(prob.value, rel=1e-4, abs=1e-6)
     np.testing.assert_allclose(np.real(np.diag(V)), 1.0, atol=1e-5)
     assert np.linalg.eigvalsh(0.5 * (V + V.conj().T)).min() > -1e-6
+
+
+def _tiny_sdp() -> cp.Problem:
+    X = cp.Variable((2, 2), symmetric=True)
+    return cp.Problem(cp.Minimize(cp.trace(np.diag([1.0, 2.0]) @ X)), [X >> 0, cp.trace(X) == 1])
+
+
+def test_sdpa_runs_in_recycled_child_processes() -> None:
+    """SDPA leaks memory per solve, so it must run in a child replaced every few solves."""
+    from frisac.optimize import sdp
+
+    pools = set()
+    for _ in range(sdp.SDPA_SOLVES_PER_CHILD + 1):
+        problem = _tiny_sdp()
+        outcome = SdpRunner(solvers=("SDPA",)).solve(problem)
+        assert outcome.usable and outcome.solver == "SDPA"
+        assert problem.value == pytest.approx(1.0, rel=1e-5)
+        assert sdp._sdpa_isolation and sdp._sdpa_pool is not None
+        pools.add(id(sdp._sdpa_pool))
+    assert len(pools) == 2  # replaced once after SDPA_SOLVES_PER_CHILD solves

@@ -29,6 +29,7 @@ import contextlib
 import multiprocessing
 import os
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -135,41 +136,64 @@ Each SDPA solve therefore runs in a child process that is replaced after this ma
 CVXPY's compilation and the unpacking of the solution stay in the calling process."""
 
 _sdpa_pool: ProcessPoolExecutor | None = None
+_sdpa_pool_solves = 0
 _sdpa_isolation = True
 
 
 def _sdpa_solve_via_data(payload: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     from cvxpy.reductions.solvers.conic_solvers.sdpa_conif import SDPA
 
-    with _quiet_native_output():
+    # sdpap's residual check warns about scipy's eigs on tiny blocks; not our concern.
+    with _quiet_native_output(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         solution: dict[str, Any] = SDPA().solve_via_data(payload, False, False, dict(settings))
     return solution
+
+
+def _recycled_sdpa_pool() -> ProcessPoolExecutor | None:
+    """The SDPA child pool, replaced after SDPA_SOLVES_PER_CHILD solves; None if disabled.
+
+    The recycling is done here rather than with ``max_tasks_per_child``, which Python 3.11
+    refuses for the 'fork' start method. Fork, not spawn: the child needs only the data, and
+    spawn would re-run the caller's ``__main__`` (user scripts without a main guard).
+    """
+    global _sdpa_pool, _sdpa_pool_solves
+    if not _sdpa_isolation:
+        return None
+    if _sdpa_pool is not None and _sdpa_pool_solves >= SDPA_SOLVES_PER_CHILD:
+        _sdpa_pool.shutdown(wait=True)
+        _sdpa_pool = None
+    if _sdpa_pool is None:
+        _sdpa_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        _sdpa_pool_solves = 0
+    return _sdpa_pool
 
 
 def _solve_sdpa_isolated(problem: cp.Problem, settings: dict[str, Any]) -> None:
     """problem.solve(solver=SDPA) with the solver itself running in a recycled child process.
 
-    Falls back to solving in-process where child processes cannot be started (for example
-    inside a daemonic worker process).
+    Falls back to solving in-process where child processes cannot be started (inside a
+    daemonic worker process, for example). A child that dies during a solve (a crash of the
+    native solver) is reported as a solver error, so the runner moves on to its next solver.
     """
-    global _sdpa_pool, _sdpa_isolation
+    global _sdpa_pool, _sdpa_pool_solves, _sdpa_isolation
     data, chain, inverse = problem.get_problem_data(cp.SDPA)
     payload = {key: data[key] for key in (s.A, s.B, s.C, s.DIMS)}
     solution = None
-    if _sdpa_isolation:
+    pool = _recycled_sdpa_pool()
+    if pool is not None:
         try:
-            if _sdpa_pool is None:
-                _sdpa_pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    # fork: the child needs only the data, and spawn would re-run the
-                    # caller's __main__ (user scripts without a __main__ guard).
-                    mp_context=multiprocessing.get_context("fork"),
-                    max_tasks_per_child=SDPA_SOLVES_PER_CHILD,
-                )
-            solution = _sdpa_pool.submit(_sdpa_solve_via_data, payload, settings).result()
+            future = pool.submit(_sdpa_solve_via_data, payload, settings)
         except (AssertionError, RuntimeError, OSError, BrokenProcessPool):
             _sdpa_pool = None
             _sdpa_isolation = False  # no children here: solve in-process from now on
+        else:
+            _sdpa_pool_solves += 1
+            try:
+                solution = future.result()
+            except BrokenProcessPool as exc:
+                _sdpa_pool = None
+                raise cp.error.SolverError("the SDPA child process died") from exc
     if solution is None:
         solution = _sdpa_solve_via_data(payload, settings)
     problem.unpack_results(solution, chain, inverse)

@@ -140,7 +140,8 @@ def polish_feasibility(realization: Realization, design: Design) -> Design:
     p = norms**2
     converged = False
     for _ in range(200):
-        p_next = np.maximum(p, target * (F @ p + b))
+        with np.errstate(over="ignore", invalid="ignore"):
+            p_next = np.maximum(p, target * (F @ p + b))
         if not np.all(np.isfinite(p_next)):
             break  # the targets are out of reach for these beam directions
         if np.allclose(p_next, p, rtol=1e-15, atol=0):
