@@ -164,7 +164,9 @@ def _recycled_sdpa_pool() -> ProcessPoolExecutor | None:
         _sdpa_pool.shutdown(wait=True)
         _sdpa_pool = None
     if _sdpa_pool is None:
-        _sdpa_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        _sdpa_pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("fork")
+        )
         _sdpa_pool_solves = 0
     return _sdpa_pool
 
