@@ -145,6 +145,14 @@ def summarize(paths: list[Path]) -> None:
             f"{statistics.median(times):.1f}; bound valid on "
             f"{sum(rec['direct-raw_proposed']['bound_valid'] for rec in raw)} of {len(raw)}"
         )
+    mse = [
+        rec["direct_proposed"]["mse_bound"] / rec["paper_proposed"]["mse_bound"] for rec in records
+    ]
+    print(
+        f"proposed, MSE bound tr(MCRB_phi + bias bias^T): direct <= 1.01 x paper on "
+        f"{np.mean([v <= 1.01 for v in mse]):.0%} of {n} (median direct/paper "
+        f"{statistics.median(mse):.3f})"
+    )
     print(f"direct designs feasible: {np.mean(feasible):.0%} ({sum(feasible)}/{len(feasible)})")
     for method in ("paper", "direct"):
         keyed = [rec for rec in records if f"{method}_naive" in rec]
