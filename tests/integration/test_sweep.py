@@ -1,5 +1,6 @@
 """`frisac sweep`, the results store, resumption after SIGKILL, export and bad input."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -41,6 +42,27 @@ def test_rerun_skips_finished_rows_and_more_trials_extend(
     assert first_two == _rows(reference_store)
 
 
+def _children(pid: int) -> list[int]:
+    """Live child processes of pid, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_sigkill_then_resume_gives_exactly_the_uninterrupted_store(
     reference_store, tmp_path
 ) -> None:
@@ -64,9 +86,18 @@ def test_sigkill_then_resume_gives_exactly_the_uninterrupted_store(
             stored = 0
         if stored >= 3:
             break
-    os.killpg(proc.pid, signal.SIGKILL)  # the client and its worker processes
+    workers = _children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)  # the client only, as `kill -9 PID` would
     proc.wait()
     assert 0 < stored < 12, "the kill should land mid-sweep"
+    assert workers, "the sweep should have worker processes"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    orphans = [pid for pid in workers if _alive(pid)]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not orphans, "worker processes must not outlive a killed client"
     with sqlite3.connect(out / "results.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert main(_sweep(out, workers=2)) == 0

@@ -198,16 +198,37 @@ def _tiny_sdp() -> cp.Problem:
     return cp.Problem(cp.Minimize(cp.trace(np.diag([1.0, 2.0]) @ X)), [X >> 0, cp.trace(X) == 1])
 
 
-def test_sdpa_runs_in_recycled_child_processes() -> None:
-    """SDPA leaks memory per solve, so it must run in a child replaced every few solves."""
+def test_sdpa_runs_in_a_child_process(monkeypatch) -> None:
+    """SDPA leaks memory per solve, so each solve runs in a short-lived child process."""
+    import multiprocessing
+
     from frisac.optimize import sdp
 
-    pools = set()
-    for _ in range(sdp.SDPA_SOLVES_PER_CHILD + 1):
+    started = []
+    context = multiprocessing.get_context("fork")  # a singleton: sdp gets this object
+    real_process = context.Process
+
+    def recording_process(*args, **kwargs):
+        started.append(kwargs.get("target"))
+        return real_process(*args, **kwargs)
+
+    monkeypatch.setattr(context, "Process", recording_process)
+    for _ in range(3):
         problem = _tiny_sdp()
         outcome = SdpRunner(solvers=("SDPA",)).solve(problem)
         assert outcome.usable and outcome.solver == "SDPA"
         assert problem.value == pytest.approx(1.0, rel=1e-5)
-        assert sdp._sdpa_isolation and sdp._sdpa_pool is not None
-        pools.add(id(sdp._sdpa_pool))
-    assert len(pools) == 2  # replaced once after SDPA_SOLVES_PER_CHILD solves
+    assert started == [sdp._sdpa_child] * 3
+    assert sdp._sdpa_isolation
+    assert multiprocessing.active_children() == []  # every child was joined
+
+
+def test_sdpa_child_failure_is_a_solver_failure(monkeypatch) -> None:
+    from frisac.optimize import sdp
+
+    def broken(payload, settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sdp, "_sdpa_solve_via_data", broken)
+    outcome = SdpRunner(solvers=("SDPA", "CLARABEL")).solve(_tiny_sdp())
+    assert outcome.solver == "CLARABEL" and outcome.usable

@@ -21,6 +21,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -185,6 +186,20 @@ class _InlineExecutor:
         return None
 
 
+def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """Pool-worker initializer: end this worker once its parent is gone.
+
+    A worker of a killed client (SIGKILL) would otherwise wait on its task queue forever.
+    """
+
+    def watch() -> None:  # pragma: no cover - runs in the worker process
+        while os.getppid() == parent_pid:
+            time.sleep(interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="frisac-parent-watch", daemon=True).start()
+
+
 class _ProcessExecutor:
     """A pool of spawned local processes with a bounded number of trials in flight."""
 
@@ -194,7 +209,12 @@ class _ProcessExecutor:
     def run(self, tasks: Sequence[TrialTask]) -> Iterator[TaskResult]:
         context = multiprocessing.get_context("spawn")
         with _single_threaded_blas():
-            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             pending: dict[Future[list[dict[str, Any]]], TrialTask] = {}
             queue = list(tasks)
             try:
