@@ -101,11 +101,14 @@ class SdpRunner:
             name, settings = SOLVER_SETTINGS.get(solver, (solver, {}))
             start = time.perf_counter()
             try:
-                if name == "SDPA":
-                    _solve_sdpa_isolated(problem, settings)
-                else:
-                    with _quiet_native_output():
-                        problem.solve(solver=name, **settings)
+                # An inaccurate solution is counted in the statuses, not printed as a warning.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                    if name == "SDPA":
+                        _solve_sdpa_isolated(problem, settings)
+                    else:
+                        with _quiet_native_output():
+                            problem.solve(solver=name, **settings)
                 status = _normalise(problem.status)
             except (cp.error.SolverError, ValueError, ArithmeticError):
                 status = "failed"
