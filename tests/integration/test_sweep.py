@@ -42,25 +42,17 @@ def test_rerun_skips_finished_rows_and_more_trials_extend(
     assert first_two == _rows(reference_store)
 
 
-def _children(pid: int) -> list[int]:
-    """Live child processes of pid, read from /proc."""
+def _session_members(session: int) -> list[int]:
+    """Live processes of a session (the client, its workers and their children), from /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[3]) == session and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_sigkill_then_resume_gives_exactly_the_uninterrupted_store(
@@ -86,15 +78,15 @@ def test_sigkill_then_resume_gives_exactly_the_uninterrupted_store(
             stored = 0
         if stored >= 3:
             break
-    workers = _children(proc.pid)
+    workers = [pid for pid in _session_members(proc.pid) if pid != proc.pid]
     os.kill(proc.pid, signal.SIGKILL)  # the client only, as `kill -9 PID` would
     proc.wait()
     assert 0 < stored < 12, "the kill should land mid-sweep"
-    assert workers, "the sweep should have worker processes"
+    assert len(workers) >= 2, "the sweep should have two worker processes"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+    while time.monotonic() < deadline and _session_members(proc.pid):
         time.sleep(0.2)
-    orphans = [pid for pid in workers if _alive(pid)]
+    orphans = _session_members(proc.pid)  # workers and anything they started
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     assert not orphans, "worker processes must not outlive a killed client"

@@ -227,8 +227,64 @@ def test_sdpa_child_failure_is_a_solver_failure(monkeypatch) -> None:
     from frisac.optimize import sdp
 
     def broken(payload, settings):
-        raise RuntimeError("boom")
+        raise cp.error.SolverError("boom")
 
     monkeypatch.setattr(sdp, "_sdpa_solve_via_data", broken)
+    runner = SdpRunner(solvers=("SDPA",))
+    assert runner.solve(_tiny_sdp()).status == "failed"
     outcome = SdpRunner(solvers=("SDPA", "CLARABEL")).solve(_tiny_sdp())
-    assert outcome.solver == "CLARABEL" and outcome.usable
+    assert outcome.solver == "CLARABEL" and outcome.usable  # fell through to the next solver
+
+
+def test_sdpa_child_reraises_unexpected_errors(monkeypatch) -> None:
+    """A bug in the child is raised in the parent, as it would be in-process."""
+    from frisac.optimize import sdp
+
+    def buggy(payload, settings):
+        raise KeyError("a bug, not a solver failure")
+
+    monkeypatch.setattr(sdp, "_sdpa_solve_via_data", buggy)
+    with pytest.raises(KeyError, match="a bug"):
+        SdpRunner(solvers=("SDPA", "CLARABEL")).solve(_tiny_sdp())
+
+
+def test_sdpa_child_that_dies_is_a_solver_failure(monkeypatch) -> None:
+    import os
+
+    from frisac.optimize import sdp
+
+    def crash(payload, settings):
+        os._exit(3)  # as a segfault of the native solver would end the child
+
+    monkeypatch.setattr(sdp, "_sdpa_solve_via_data", crash)
+    problem = _tiny_sdp()
+    with pytest.raises(cp.error.SolverError, match="died"):
+        sdp._solve_sdpa_isolated(problem, {})
+
+
+def test_interrupted_solve_kills_its_child(monkeypatch) -> None:
+    """Ctrl-C or SIGTERM during a solve: the child is killed, not waited for."""
+    import multiprocessing
+    import signal
+    import time
+
+    from frisac.optimize import sdp
+
+    def slow(payload, settings):
+        time.sleep(60)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sdp, "_sdpa_solve_via_data", slow)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sdp._solve_sdpa_isolated(_tiny_sdp(), {})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - start < 10
+    assert multiprocessing.active_children() == []

@@ -43,6 +43,7 @@ class DaskExecutor:
         scheduler: str | None,
         on_dashboard: Callable[[str], None] | None = None,
     ) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
@@ -56,14 +57,21 @@ class DaskExecutor:
                     f"{CONNECT_TIMEOUT_S} s ({reason})"
                 ) from None
         else:
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-                env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-            )
+            # Non-daemonic workers may fork: the paper's method runs each SDPA solve in a
+            # child process (sdpa-python leaks memory per solve, see optimize/sdp.py).
+            with dask.config.set({"distributed.worker.daemon": False}):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=logging.ERROR,
+                    env={
+                        "OMP_NUM_THREADS": "1",
+                        "OPENBLAS_NUM_THREADS": "1",
+                        "MKL_NUM_THREADS": "1",
+                    },
+                )
             self.client = Client(self.cluster)
         if on_dashboard is not None and self.client.dashboard_link:
             on_dashboard(self.client.dashboard_link)

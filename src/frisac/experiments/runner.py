@@ -195,6 +195,8 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
     def watch() -> None:  # pragma: no cover - runs in the worker process
         while os.getppid() == parent_pid:
             time.sleep(interval_s)
+        for child in multiprocessing.active_children():  # e.g. an SDPA solve in flight
+            child.kill()
         os._exit(1)
 
     threading.Thread(target=watch, name="frisac-parent-watch", daemon=True).start()

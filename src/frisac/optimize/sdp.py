@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -150,27 +151,53 @@ def _sdpa_solve_via_data(payload: dict[str, Any], settings: dict[str, Any]) -> d
     return solution
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child process
+    """Linux: have the kernel kill this child when the process that forked it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _sdpa_child(
-    conn: Connection, payload: dict[str, Any], settings: dict[str, Any]
+    receiver: Connection, sender: Connection, payload: dict[str, Any], settings: dict[str, Any]
 ) -> None:  # pragma: no cover - runs in the child process
+    # The parent handles SIGINT/SIGTERM and kills this child; inherited handlers (the CLI
+    # turns SIGTERM into KeyboardInterrupt) must not run here.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    receiver.close()  # else a parent that stops reading would leave send() blocked forever
     try:
-        conn.send(("ok", _sdpa_solve_via_data(payload, settings)))
-    except Exception as exc:  # reported to the parent, which raises SolverError
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        result: tuple[str, Any] = ("ok", _sdpa_solve_via_data(payload, settings))
+    except Exception as exc:  # re-raised in the parent, like an in-process solve
+        result = ("error", exc)
+    try:
+        sender.send(result)
+    except Exception:  # an exception that does not pickle
+        sender.send(("error", cp.error.SolverError(repr(result[1]))))
     finally:
-        conn.close()
+        sender.close()
 
 
 def _solve_in_child(payload: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any] | None:
-    """Solve in a forked child; None if no child can be started here (daemonic process)."""
+    """Solve in a forked child; None if no child could be started for this solve."""
     global _sdpa_isolation
+    if multiprocessing.current_process().daemon:
+        _sdpa_isolation = False  # daemonic processes may not have children
+        return None
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_sdpa_child, args=(sender, payload, settings), daemon=True)
+    try:
+        receiver, sender = context.Pipe(duplex=False)
+    except OSError:  # out of file descriptors: in-process for this one solve
+        return None
+    child = context.Process(
+        target=_sdpa_child, args=(receiver, sender, payload, settings), daemon=True
+    )
     try:
         child.start()
-    except (AssertionError, OSError):  # daemonic processes may not have children
-        _sdpa_isolation = False
+    except OSError:  # fork failed (memory, process limit): in-process for this one solve
         receiver.close()
         sender.close()
         return None
@@ -178,12 +205,16 @@ def _solve_in_child(payload: dict[str, Any], settings: dict[str, Any]) -> dict[s
     try:
         kind, value = receiver.recv()
     except EOFError as exc:
-        raise cp.error.SolverError(f"the SDPA child process died ({child.exitcode})") from exc
+        child.join()
+        raise cp.error.SolverError(f"the SDPA child process died (exit {child.exitcode})") from exc
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM, timeout): stop the solve now
+        child.kill()
+        raise
     finally:
         receiver.close()
         child.join()
     if kind != "ok":
-        raise cp.error.SolverError(f"SDPA failed in its child process: {value}")
+        raise value
     solution: dict[str, Any] = value
     return solution
 
