@@ -49,14 +49,44 @@ def run(R_y: int, R_z: int, method: str) -> dict:
     }
 
 
+def paper_medians(paths: list[Path]) -> dict:
+    """The paper's median wall times over bench_optimize.py's realisations (one size)."""
+    import statistics
+
+    recs = [
+        json.loads(line)
+        for path in paths
+        for line in path.read_text().splitlines()
+        if line.strip() and "paper_proposed" in json.loads(line)
+    ]
+    if not recs:
+        raise SystemExit(f"{paths}: no records with the paper's method")
+
+    def median(key: str, field: str) -> float:
+        return statistics.median(rec[key][field] for rec in recs)
+
+    return {
+        "R": recs[0]["R"],
+        "method": f"paper (median of {len(recs)})",
+        "seconds": statistics.median(rec["paper_seconds"] for rec in recs),
+        "perfect_seconds": median("paper_perfect", "seconds"),
+        "proposed_seconds": median("paper_proposed", "seconds"),
+        "perfect_trace": median("paper_perfect", "trace"),
+        "proposed_trace": median("paper_proposed", "trace"),
+        "feasible": all(
+            rec["paper_perfect"]["feasible"] and rec["paper_proposed"]["feasible"] for rec in recs
+        ),
+    }
+
+
 def report(records: list[dict], plot: Path | None) -> None:
     print(
-        f"{'R':>6} {'method':>7} {'perfect s':>10} {'proposed s':>11} {'total s':>9} "
+        f"{'R':>6} {'method':>18} {'perfect s':>10} {'proposed s':>11} {'total s':>9} "
         f"{'tr CRB (UB)':>12} {'tr MCRB (prop)':>15} feasible"
     )
     for rec in sorted(records, key=lambda x: (x["R"], x["method"])):
         print(
-            f"{rec['R']:>6} {rec['method']:>7} {rec['perfect_seconds']:>10.1f} "
+            f"{rec['R']:>6} {rec['method']:>18} {rec['perfect_seconds']:>10.1f} "
             f"{rec['proposed_seconds']:>11.1f} {rec['seconds']:>9.1f} "
             f"{rec['perfect_trace']:>12.4e} {rec['proposed_trace']:>15.4e} {rec['feasible']}"
         )
@@ -71,20 +101,20 @@ def report(records: list[dict], plot: Path | None) -> None:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for method, style in (("direct", "o-"), ("paper", "s--")):
-        recs = sorted((r for r in records if r["method"] == method), key=lambda x: x["R"])
+        recs = sorted((r for r in records if r["method"].startswith(method)), key=lambda x: x["R"])
         if recs:
             ax.loglog(
                 [r["R"] for r in recs],
                 [r["proposed_seconds"] for r in recs],
                 style,
-                label=f"{method}: proposed",
+                label=f"{recs[0]['method']}: proposed",
             )
             ax.loglog(
                 [r["R"] for r in recs],
                 [r["perfect_seconds"] for r in recs],
                 style,
                 alpha=0.5,
-                label=f"{method}: perfect (UB)",
+                label=f"{recs[0]['method']}: perfect (UB)",
             )
     ax.axhline(60, color="grey", ls=":", lw=1)
     ax.text(60, 60, " 60 s", va="bottom", color="grey")
@@ -103,10 +133,19 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=Path("docs/scaling.png"))
     parser.add_argument("--methods", nargs="+", default=["direct", "paper"])
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--paper-from",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="bench_optimize.py JSON-lines files: add the paper's median times at their R",
+    )
     args = parser.parse_args()
     records = []
     if args.out.exists():
         records = [json.loads(x) for x in args.out.read_text().splitlines() if x.strip()]
+    if args.paper_from:
+        records.append(paper_medians(args.paper_from))
     if not args.report_only:
         paper_ok = True
         for R_y, R_z in SIZES:
