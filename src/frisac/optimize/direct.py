@@ -332,7 +332,9 @@ def direct_optimize(
     best, best_eval, history, _ = min(runs, key=lambda run: rank(run[1]))
     initial_eval = starts[0][0]
     message = (
-        "" if rank(best_eval) < rank(initial_eval) else "kept the start: no better design found"
+        ""
+        if _improves(rank(best_eval), rank(initial_eval))
+        else "kept the start: no better design found"
     )
     return OptimizeResult(
         scheme=scheme,
@@ -386,7 +388,7 @@ def _descend(
         ev = evaluate(r, design)
         global_phi = ev.sensing.eta0[:2]
         same = bool(np.max(np.abs(global_phi - problem.phi0)) < 1e-7)
-        if same and ev.feasible and rank(ev) < rank(best_eval):
+        if same and ev.feasible and _improves(rank(ev), rank(best_eval)):
             best, best_eval = design, ev
         problem.phi0 = global_phi
         leaving = opt.require_valid_bound and best_eval.sensing.bound_valid
@@ -410,6 +412,18 @@ def _descend(
         if progress is not None:
             progress(stage, len(opt.barrier_weights), best_eval.trace_mcrb_phi)
     return best, best_eval, history, iterations
+
+
+IMPROVEMENT_RTOL = 1e-9
+"""A design replaces the best one only if its bound is lower by this relative margin: far
+above the round-off of an evaluation (~1e-15 relative), far below any meaningful gain."""
+
+
+def _improves(new: tuple[bool, float], old: tuple[bool, float]) -> bool:
+    """Is ``new`` better than ``old`` (ranked by validity, then by the bound)?"""
+    if new[0] != old[0]:
+        return new[0] < old[0]
+    return new[1] < old[1] * (1.0 - IMPROVEMENT_RTOL)
 
 
 def _score(ev: Evaluation) -> float:
