@@ -1,5 +1,7 @@
 """frisac's direct method: exact gradients, feasibility, never worse than the start."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,31 @@ def test_direct_returns_the_start_when_nothing_helps() -> None:
         result.history[0].trace_mcrb_phi
     )
     assert "kept the start" in result.message
+
+
+def test_without_faults_direct_proposed_returns_the_perfect_design() -> None:
+    """F = 0: the proposed scheme rebuilds the perfect scheme's last (non-improving) round
+    from the perfect design, so it returns that design: MCRB == CRB == the UB's bound."""
+    r = _small(5, F=0)
+    results = run_schemes(r, ["perfect", "proposed"], options=SchemeOptions(method="direct"))
+    perfect, proposed = results["perfect"], results["proposed"]
+    assert len(perfect.history) < 1 + DirectOptions().rounds * len(
+        DirectOptions().barrier_weights
+    ), "the perfect scheme hit the round cap: the equality is not guaranteed"
+    np.testing.assert_array_equal(proposed.design.psi, perfect.design.psi)
+    ev = proposed.evaluation.sensing
+    assert ev.trace_mcrb_phi_rad2 == pytest.approx(ev.crb_perfect_trace_rad2, rel=1e-8)
+    assert proposed.trace_mcrb_phi == pytest.approx(perfect.trace_mcrb_phi, rel=1e-9)
+
+
+def test_rounds_only_keep_real_improvements(direct_small) -> None:
+    """Every kept round lowers the bound by at least round_rtol (records are per stage)."""
+    _, results = direct_small
+    options = DirectOptions()
+    stages = len(options.barrier_weights)
+    for name in ("perfect", "proposed"):
+        history = results[name].history
+        ends = [history[0].trace_mcrb_phi] + [h.trace_mcrb_phi for h in history[stages::stages]]
+        assert (len(history) - 1) % stages == 0
+        for before, after in itertools.pairwise(ends):
+            assert after < before * (1 - options.round_rtol)

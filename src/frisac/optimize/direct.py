@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class DirectOptions:
     """Settings of the direct method."""
 
     barrier_weights: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-    max_iterations: int = 150
+    max_iterations: int = 400
     """L-BFGS iterations per barrier stage."""
     tolerance: float = 1e-8
     """Stop a stage when the objective changes by less than this (absolute, log scale)."""
@@ -63,7 +63,12 @@ class DirectOptions:
     verify_every: int = 25
     """Accepted L-BFGS steps between global confirmations of eta0."""
     starts: int = 2
-    """Number of starts descended from (the best ones by the exact bound); best result kept."""
+    """Starts descended from in each round (the best ones by the exact bound)."""
+    rounds: int = 4
+    """At most this many rounds; a round restarts from the best design of the previous one."""
+    round_rtol: float = 1e-3
+    """A round's design is kept only if it lowers the bound by this relative margin; the
+    method stops at the first round that does not (its design is discarded)."""
     require_valid_bound: bool = True
     """Reject designs that leave the regime where the MCRB describes the estimator
     (SensingResult.bound_valid), when the start is inside it. Turning this off lets the
@@ -276,6 +281,33 @@ def _feasible_start(realization: Realization, design: Design, margin: float) -> 
     return polished if ev.comm.feasible else None
 
 
+def _start_candidates(
+    r: Realization, psi: ComplexArray, design: Design | None, margin: float
+) -> list[tuple[Evaluation, Design]]:
+    """Strictly feasible starts at the phases ``psi``, evaluated (unsorted).
+
+    (a) ``design``'s own W and Rs, (b) zero-forcing beams for these channels with
+    ``design``'s Rs, (c) zero-forcing beams with the remaining power steered toward the
+    target; (a) and (b) only if ``design`` is given. Each is made strictly feasible
+    (SINR_k >= gamma (1 + margin)) by beam power control; those that cannot be are dropped.
+    """
+    hint = r.H_BR @ (np.conj(psi) * _target_steering(r))
+    zf = feasible_transmit(r, psi, sensing_direction=hint)
+    candidates = []
+    if design is not None:
+        candidates.append(Design(W=design.W, Rs=design.Rs, psi=psi))
+        if zf is not None:
+            candidates.append(Design(W=zf.W, Rs=design.Rs, psi=psi))
+    if zf is not None:
+        candidates.append(zf)
+    starts = []
+    for candidate in candidates:
+        feasible = _feasible_start(r, candidate, margin)
+        if feasible is not None:
+            starts.append((evaluate(r, feasible), feasible))
+    return starts
+
+
 def direct_optimize(
     realization: Realization,
     psi_init: ComplexArray,
@@ -287,28 +319,35 @@ def direct_optimize(
 ) -> OptimizeResult:
     """Minimise the exact tr(MCRB_phi) from the phases ``psi_init`` (and ``start`` if given).
 
-    The start is ``start`` made strictly feasible by beam power control if possible, else
-    zero-forcing beams at psi_init with the rest of the power steered toward the target.
+    Rounds. Each round descends from the best ``options.starts`` of the starts of
+    :func:`_start_candidates` (at psi_init and ``start`` in the first round, at the best
+    design so far afterwards) and keeps the best verified design. A new round starts from
+    that design while a round improves on the previous one (at most ``options.rounds``).
+    ``start`` itself, if feasible here, is the incumbent from the outset, so the result is
+    never worse than it. Consequence: the perfect scheme ends on a round whose starts did
+    not improve its design; with no faults, the proposed scheme (started from the perfect
+    design) rebuilds exactly those starts and returns the perfect design (MCRB == CRB).
     """
     opt = options or DirectOptions()
     r = realization
     t0 = time.perf_counter()
-    psi0 = np.exp(1j * np.angle(np.asarray(psi_init, dtype=np.complex128)))
-    candidates = []
-    hint = r.H_BR @ (np.conj(psi0) * _target_steering(r))
-    zf = feasible_transmit(r, psi0, sensing_direction=hint)
+
+    def rank(ev: Evaluation) -> tuple[bool, float]:
+        """Designs where the bound is meaningful first, then the lowest bound."""
+        invalid = opt.require_valid_bound and not ev.sensing.bound_valid
+        return invalid, _score(ev)
+
+    psi0 = np.asarray(psi_init, dtype=np.complex128)
+    if not np.allclose(np.abs(psi0), 1.0, rtol=0.0, atol=1e-12):
+        psi0 = np.exp(1j * np.angle(psi0))  # unit modulus; left bit-exact when it already is
+    starts = _start_candidates(r, psi0, start, opt.start_margin)
+    incumbent: tuple[Design, Evaluation] | None = None
     if start is not None:
-        candidates.append(Design(W=start.W, Rs=start.Rs, psi=psi0))
-        if zf is not None:  # zero-forcing beams for the faulty channels, the start's Rs
-            candidates.append(Design(W=zf.W, Rs=start.Rs, psi=psi0))
-    if zf is not None:
-        candidates.append(zf)
-    starts = []
-    for candidate in candidates:
-        feasible = _feasible_start(r, candidate, opt.start_margin)
-        if feasible is not None:
-            starts.append((evaluate(r, feasible), feasible))
-    if not starts:
+        given = Design(W=start.W, Rs=start.Rs, psi=psi0)
+        given_eval = evaluate(r, given)
+        if given_eval.feasible:
+            incumbent = (given, given_eval)
+    if not starts and incumbent is None:
         return OptimizeResult(
             scheme=scheme,
             method="direct",
@@ -318,19 +357,40 @@ def direct_optimize(
             seconds=time.perf_counter() - t0,
             message="no strictly feasible start: the SINR targets look unreachable within P_max",
         )
+    if incumbent is None:
+        starts.sort(key=lambda pair: rank(pair[0]))
+        incumbent = (starts[0][1], starts[0][0])
+    initial_eval = incumbent[1]
+    history: list[IterationRecord] = [_record(0, "start", initial_eval, t0)]
+    iterations = 0
+    stages_done = 0
+    stages_max = max(1, opt.rounds) * max(1, opt.starts) * len(opt.barrier_weights)
 
-    def rank(ev: Evaluation) -> tuple[bool, float]:
-        """Designs where the bound is meaningful first, then the lowest bound."""
-        invalid = opt.require_valid_bound and not ev.sensing.bound_valid
-        return invalid, _score(ev)
+    def on_stage(value: float) -> None:
+        nonlocal stages_done
+        stages_done += 1
+        if progress is not None:
+            progress(stages_done, stages_max, value)
 
-    starts.sort(key=lambda pair: rank(pair[0]))
-    runs = [
-        _descend(r, design, ev, opt, rank, t0, progress)
-        for ev, design in starts[: max(1, opt.starts)]
-    ]
-    best, best_eval, history, _ = min(runs, key=lambda run: rank(run[1]))
-    initial_eval = starts[0][0]
+    for round_index in range(1, max(1, opt.rounds) + 1):
+        starts.sort(key=lambda pair: rank(pair[0]))
+        runs = [
+            _descend(r, design, ev, opt, rank, t0, on_stage, offset=len(history) - 1)
+            for ev, design in starts[: max(1, opt.starts)]
+        ]
+        iterations += sum(run[3] for run in runs)
+        design, evaluation, run_history, _ = min(runs, key=lambda run: rank(run[1]))
+        if not _improves(rank(evaluation), rank(incumbent[1]), rtol=opt.round_rtol):
+            break
+        incumbent = (design, evaluation)
+        history.extend(replace(h, block=f"round {round_index}, {h.block}") for h in run_history)
+        if round_index < opt.rounds:
+            starts = _start_candidates(r, design.psi, design, opt.start_margin)
+            if not starts:
+                break
+    best, best_eval = incumbent
+    if progress is not None:
+        progress(stages_max, stages_max, best_eval.trace_mcrb_phi)
     message = (
         ""
         if _improves(rank(best_eval), rank(initial_eval))
@@ -344,9 +404,20 @@ def direct_optimize(
         evaluation=best_eval,
         history=tuple(history),
         seconds=time.perf_counter() - t0,
-        iterations=sum(run[3] for run in runs),
+        iterations=iterations,
         message=message,
         solver="L-BFGS",
+    )
+
+
+def _record(iteration: int, block: str, ev: Evaluation, t0: float) -> IterationRecord:
+    return IterationRecord(
+        iteration,
+        block,
+        np.nan,
+        ev.trace_mcrb_phi,
+        float(np.min(ev.comm.sinr_db)),
+        time.perf_counter() - t0,
     )
 
 
@@ -357,20 +428,16 @@ def _descend(
     opt: DirectOptions,
     rank: Callable[[Evaluation], tuple[bool, float]],
     t0: float,
-    progress: Progress | None,
+    on_stage: Callable[[float], None],
+    *,
+    offset: int = 0,
 ) -> tuple[Design, Evaluation, list[IterationRecord], int]:
-    """Barrier stages of L-BFGS from one start; returns the best verified design."""
+    """Barrier stages of L-BFGS from one start; returns the best verified design.
+
+    The history holds one record per barrier stage, numbered from ``offset + 1``.
+    """
     best_eval, best = start_eval, initial
-    history = [
-        IterationRecord(
-            0,
-            "start",
-            np.nan,
-            start_eval.trace_mcrb_phi,
-            float(np.min(start_eval.comm.sinr_db)),
-            time.perf_counter() - t0,
-        )
-    ]
+    history: list[IterationRecord] = []
     problem = _Problem(r, initial)
     x = problem.pack(initial)
 
@@ -399,18 +466,8 @@ def _descend(
         problem.mu = mu
         x, its = _lbfgs(problem, x, opt, verify)
         iterations += its
-        history.append(
-            IterationRecord(
-                stage,
-                f"mu={mu:g}",
-                np.nan,
-                best_eval.trace_mcrb_phi,
-                float(np.min(best_eval.comm.sinr_db)),
-                time.perf_counter() - t0,
-            )
-        )
-        if progress is not None:
-            progress(stage, len(opt.barrier_weights), best_eval.trace_mcrb_phi)
+        history.append(_record(offset + stage, f"mu={mu:g}", best_eval, t0))
+        on_stage(best_eval.trace_mcrb_phi)
     return best, best_eval, history, iterations
 
 
@@ -419,11 +476,13 @@ IMPROVEMENT_RTOL = 1e-9
 above the round-off of an evaluation (~1e-15 relative), far below any meaningful gain."""
 
 
-def _improves(new: tuple[bool, float], old: tuple[bool, float]) -> bool:
-    """Is ``new`` better than ``old`` (ranked by validity, then by the bound)?"""
+def _improves(
+    new: tuple[bool, float], old: tuple[bool, float], *, rtol: float = IMPROVEMENT_RTOL
+) -> bool:
+    """Is ``new`` better than ``old`` (ranked by validity, then by the bound, by ``rtol``)?"""
     if new[0] != old[0]:
         return new[0] < old[0]
-    return new[1] < old[1] * (1.0 - IMPROVEMENT_RTOL)
+    return new[1] < old[1] * (1.0 - rtol)
 
 
 def _score(ev: Evaluation) -> float:
