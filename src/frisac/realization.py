@@ -13,6 +13,7 @@ imaginary), fault subset, fault amplitudes, fault phases.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -179,19 +180,35 @@ class Realization:
     def W(self) -> int:
         return self.R - self.F
 
-    @property
+    # Derived arrays are computed once per realisation (optimisers ask for them thousands
+    # of times) and returned read-only, so the cache cannot be altered by a caller.
+    @cached_property
     def working_idx(self) -> NDArray[np.int64]:
         """Working element indices, shape (W,), ascending."""
-        return working_indices(self.R, self.fault_idx)
+        return readonly(working_indices(self.R, self.fault_idx))
 
     @property
     def faults(self) -> Faults:
         return Faults(idx=self.fault_idx, coef=self.fault_coef, R=self.R)
 
-    @property
+    @cached_property
     def ris_positions_m(self) -> FloatArray:
         """Element positions relative to element 0, shape (R, 3)."""
-        return geometry.ris_positions(self.R_y, self.R_z, self.d_y, self.d_z)
+        return readonly(geometry.ris_positions(self.R_y, self.R_z, self.d_y, self.d_z))
+
+    @cached_property
+    def steering_target(self) -> ComplexArray:
+        """a(phi_target), shape (R,): the RIS steering vector toward the target (eq. 8)."""
+        return readonly(
+            geometry.steering_vector(self.phi_target, self.ris_positions_m, self.wavelength)
+        )
+
+    @cached_property
+    def steering_scatter(self) -> ComplexArray:
+        """a(phi'), shape (R,): the RIS steering vector toward the scatterer (eq. 8)."""
+        return readonly(
+            geometry.steering_vector(self.phi_scatter, self.ris_positions_m, self.wavelength)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Exchange-key dictionary (numpy values), MODEL.md section 8."""

@@ -163,10 +163,8 @@ def echo_factors(realization: Realization, psi: ComplexArray) -> tuple[ComplexAr
     gW, gF : complex ndarrays, shape (N_t,) each (zero vectors if W = 0 or F = 0).
     """
     r = realization
-    pos = r.ris_positions_m
     work, bad = r.working_idx, r.fault_idx
-    a_target = steering_vector(r.phi_target, pos, r.wavelength)
-    a_scatter = steering_vector(r.phi_scatter, pos, r.wavelength)
+    a_target, a_scatter = r.steering_target, r.steering_scatter
     gW = r.H_BR[:, work] @ (np.conj(psi[work]) * a_target[work])
     gF = r.H_BR[:, bad] @ (np.conj(r.fault_coef) * a_scatter[bad])
     return gW, gF

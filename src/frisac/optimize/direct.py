@@ -33,7 +33,15 @@ from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.geometry import steering_vector
 from frisac.metrics import Evaluation, evaluate
-from frisac.metrics.sensing import pseudo_true, refine_pseudo_true
+from frisac.metrics.sensing import (
+    least_squares_derivatives,
+    mcrb_from_blocks,
+    model_matrix,
+    model_vectors,
+    pseudo_true,
+    refine_pseudo_true,
+    true_echo_matrix,
+)
 from frisac.optimize.gradient import mcrb_gradient
 from frisac.optimize.result import IterationRecord, OptimizeResult
 from frisac.optimize.transmit import (
@@ -63,7 +71,9 @@ class DirectOptions:
     verify_every: int = 25
     """Accepted L-BFGS steps between global confirmations of eta0."""
     starts: int = 2
-    """Starts descended from in each round (the best ones by the exact bound)."""
+    """Starts descended from in the first round (the best ones by the exact bound)."""
+    restarts: int = 1
+    """Starts descended from in each later round."""
     rounds: int = 4
     """At most this many rounds; a round restarts from the best design of the previous one."""
     round_rtol: float = 1e-3
@@ -159,6 +169,11 @@ class _Problem:
         X = W @ W.conj().T + L @ L.conj().T
         Rx = (P / n) * X
         eta = refine_pseudo_true(r, psi, Rx, self.phi0)
+        if not need_gradient:  # line-search trials: the bound alone (no third derivatives)
+            bound = _trace_mcrb(r, psi, Rx, eta.phi_rad, eta.alpha)
+            if not (np.isfinite(bound) and bound > 0):
+                return np.inf, None, np.inf
+            return float(np.log(bound) - self.mu * np.sum(np.log(slack))), None, bound
         try:
             g = mcrb_gradient(r, psi, Rx, eta.phi_rad, eta.alpha, positions_m=self.positions)
         except np.linalg.LinAlgError:
@@ -166,8 +181,6 @@ class _Problem:
         if not (np.isfinite(g.value) and g.value > 0):
             return np.inf, None, np.inf
         value = float(np.log(g.value) - self.mu * np.sum(np.log(slack)))
-        if not need_gradient:
-            return value, None, g.value
         # ---- log F through Rx = (P / n) (W W^H + L L^H) and psi.
         Gam = g.grad_rx / g.value
         trGX = float(np.real(np.sum(np.conj(Gam) * X)))
@@ -201,6 +214,17 @@ class _Problem:
         )
         self.phi0 = eta.phi_rad
         return value, grad, g.value
+
+
+def _trace_mcrb(
+    r: Realization, psi: ComplexArray, Rx: ComplexArray, phi: FloatArray, alpha: complex
+) -> float:
+    """tr(MCRB_phi) at eta = (phi, alpha) (eqs. 22-24), without gradient."""
+    C = true_echo_matrix(r, psi) @ Rx
+    V = model_vectors(model_matrix(r.H_BR, psi), phi, r.ris_positions_m, r.wavelength)
+    _, hess, gram = least_squares_derivatives(V, alpha, Rx, C, r.T)
+    mcrb = mcrb_from_blocks(-hess / r.noise_sensing_w, 2.0 * gram / r.noise_sensing_w)
+    return float(np.trace(mcrb[:2, :2]))
 
 
 def _lbfgs(
@@ -245,11 +269,13 @@ def _lbfgs(
             y_list.clear()
         step = 1.0
         accepted = False
+        g_new = None
         for _ in range(40):
             x_new = x + step * direction
-            f_new, g_new, _ = problem.value_and_gradient(x_new)
-            if g_new is not None and f_new <= f + 1e-4 * step * slope:
-                accepted = True
+            f_new, _, _ = problem.value_and_gradient(x_new, need_gradient=False)
+            if f_new <= f + 1e-4 * step * slope:
+                f_new, g_new, _ = problem.value_and_gradient(x_new)
+                accepted = g_new is not None
                 break
             step *= 0.5
         if not accepted or g_new is None:
@@ -364,7 +390,8 @@ def direct_optimize(
     history: list[IterationRecord] = [_record(0, "start", initial_eval, t0)]
     iterations = 0
     stages_done = 0
-    stages_max = max(1, opt.rounds) * max(1, opt.starts) * len(opt.barrier_weights)
+    n_starts = [max(1, opt.starts)] + [max(1, opt.restarts)] * (max(1, opt.rounds) - 1)
+    stages_max = sum(n_starts) * len(opt.barrier_weights)
 
     def on_stage(value: float) -> None:
         nonlocal stages_done
@@ -376,7 +403,7 @@ def direct_optimize(
         starts.sort(key=lambda pair: rank(pair[0]))
         runs = [
             _descend(r, design, ev, opt, rank, t0, on_stage, offset=len(history) - 1)
-            for ev, design in starts[: max(1, opt.starts)]
+            for ev, design in starts[: n_starts[round_index - 1]]
         ]
         iterations += sum(run[3] for run in runs)
         design, evaluation, run_history, _ = min(runs, key=lambda run: rank(run[1]))

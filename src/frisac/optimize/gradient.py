@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from frisac._types import ComplexArray, FloatArray
-from frisac.geometry import direction_derivatives, steering_vector
+from frisac.geometry import direction_derivatives
 from frisac.metrics.sensing import _equilibrate, echo_factors, model_matrix
 from frisac.realization import Realization
 
@@ -241,7 +241,7 @@ def mcrb_gradient(
     HG = r.H_BR.conj().T @ gamma_V  # (R, 10)
     grad_psi = np.sum(np.conj(HG) * basis, axis=1)
     work = r.working_idx
-    a_target = steering_vector(r.phi_target, pos, r.wavelength)
+    a_target = r.steering_target
     grad_psi[work] += np.conj(r.H_BR[:, work].conj().T @ gamma_gW) * a_target[work]
     return McrbGradient(
         value=value,
