@@ -5,8 +5,13 @@ integers as int64, scalars as 0-d arrays in ``.npz`` and 1 x 1 in ``.mat``). Ind
 ``fault_idx`` are 0-based in both formats (a MATLAB user adds 1 before indexing).
 
 Every write is atomic: the file is written beside its target under a temporary name and
-renamed into place, so an interrupted write never leaves a half-written file. Every read
-checks keys, shapes and dtypes and reports the first problem in one line.
+renamed into place, so an interrupted write never leaves a half-written file; a write the
+operating system refuses (target is a folder, no permission, disk full) is reported as one
+:class:`FrisacInputError` line naming the path. Every read checks keys, shapes and dtypes
+and reports the first problem in one line. ``.npz`` files must carry the dtypes of MODEL.md
+section 8 exactly (complex keys complex128, integer keys an integer dtype, real keys float64
+or integers); ``.mat`` files may hold integer keys as integral doubles and complex keys as
+real arrays, as MATLAB saves them.
 """
 
 from __future__ import annotations
@@ -65,18 +70,33 @@ _NDIM = {
     "psi": 1,
 }
 
+# Keys that MODEL.md section 8 stores as complex128 and as integers; every other key is real.
+_COMPLEX_KEYS = frozenset({"H_BR", "h", "fault_coef", "alpha", "alpha_scatter", "W", "Rs", "psi"})
+_INTEGER_KEYS = frozenset({"fault_idx", "R_y", "R_z", "T"})
+
 
 # --------------------------------------------------------------------------- writing
+def _write_error(path: Path, exc: OSError) -> FrisacInputError:
+    """One line naming the output path and the operating system's reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return FrisacInputError(f"output {str(path)!r}: cannot be written ({reason})")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success rename it onto ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched. An
+    OSError on the way (``path`` is a folder, no permission, disk full, also one raised
+    while the caller writes into the handle) becomes a one-line FrisacInputError naming
+    ``path``; other exceptions propagate unchanged.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FrisacInputError(f"output {str(path)!r}: folder {str(directory)!r} does not exist")
+    if path.is_dir():
+        raise FrisacInputError(f"output {str(path)!r}: is a folder; expected a file name")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
@@ -89,9 +109,11 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from None
         raise
 
 
@@ -144,6 +166,10 @@ def _read_raw(path: Path, what: str) -> dict[str, Any]:
         raise FrisacInputError(f"{what} {str(path)!r}: is a folder; expected a file")
     try:
         if suffix == ".npz":
+            if not zipfile.is_zipfile(path):
+                raise FrisacInputError(
+                    f"{what} {str(path)!r}: cannot be read as .npz (not a valid .npz/zip file)"
+                )
             with np.load(path, allow_pickle=False) as data:
                 return {key: data[key] for key in data.files}
         try:
@@ -167,7 +193,9 @@ def _read_raw(path: Path, what: str) -> dict[str, Any]:
         MatReadError,
     ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "allow_pickle" in reason or "Object arrays" in reason:
+        if isinstance(exc, zipfile.BadZipFile):
+            reason = f"not a valid .npz/zip file: {reason}"
+        elif "allow_pickle" in reason or "Object arrays" in reason:
             reason = "contains Python objects (pickled arrays are not accepted)"
         raise FrisacInputError(
             f"{what} {str(path)!r}: cannot be read as {suffix} ({reason})"
@@ -189,6 +217,32 @@ def _squeeze_mat(key: str, value: Any) -> Any:
     return arr
 
 
+def _expected_npz_dtype(key: str, dtype: np.dtype[Any]) -> str | None:
+    """What MODEL.md section 8 expects for ``key`` if ``dtype`` does not conform, else None.
+
+    Non-numeric dtypes pass here: the field's own check names them ("is not numeric").
+    """
+    if dtype.kind not in "biufc":
+        return None
+    if key in _COMPLEX_KEYS:
+        return None if dtype == np.complex128 else "complex128"
+    if key in _INTEGER_KEYS:
+        return None if dtype.kind in "iu" else "an integer dtype (int64)"
+    return None if dtype == np.float64 or dtype.kind in "iu" else "float64"
+
+
+def _check_npz_dtypes(path: Path, what: str, values: Mapping[str, Any]) -> None:
+    """Reject a ``.npz`` key whose dtype differs from MODEL.md section 8 (one line)."""
+    for key, value in values.items():
+        dtype = np.asarray(value).dtype
+        expected = _expected_npz_dtype(key, dtype)
+        if expected is not None:
+            raise FrisacInputError(
+                f"{what} {str(path)!r}: {key}: dtype {dtype}; expected {expected} "
+                "(MODEL.md section 8)"
+            )
+
+
 def _collect(path: str | Path, keys: tuple[str, ...], what: str) -> tuple[Path, dict[str, Any]]:
     path = Path(path)
     raw = _read_raw(path, what)
@@ -200,6 +254,8 @@ def _collect(path: str | Path, keys: tuple[str, ...], what: str) -> tuple[Path, 
     values = {key: raw[key] for key in keys}
     if path.suffix.lower() == ".mat":
         values = {key: _squeeze_mat(key, value) for key, value in values.items()}
+    else:
+        _check_npz_dtypes(path, what, values)
     for key, value in values.items():
         arr = np.asarray(value)
         if arr.ndim != _NDIM[key]:

@@ -81,3 +81,37 @@ def test_console_bad_input_has_no_traceback(tmp_path: Path) -> None:
     expected = "frisac: error: F=999 exceeds R=150 RIS elements (R_y=15 x R_z=10)"
     assert proc.stderr.strip() == expected
     assert not (tmp_path / "r.npz").exists()
+
+
+@pytest.mark.parametrize("name", ["somedir.npz", "somedir.mat"])
+def test_out_is_an_existing_folder_exit_2_one_line(tmp_path: Path, name: str) -> None:
+    """`frisac draw --out X` with X an existing folder: no IsADirectoryError traceback."""
+    target = tmp_path / name
+    target.mkdir()
+    proc = subprocess.run(
+        [*FRISAC, "draw", "--seed", "1", "--set", "R_y=4", "--set", "R_z=4", "--set", "F=2"]
+        + ["--out", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"frisac: error: output {str(target)!r}: is a folder")
+    assert proc.stdout == ""
+    assert os.listdir(tmp_path) == [name] and os.listdir(target) == []  # no temporary file
+
+
+def test_refused_write_exit_2_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    """An OSError at the rename (e.g. a folder created meanwhile) reaches the CLI as one line."""
+
+    def refuse(*args, **kwargs):
+        raise IsADirectoryError(21, "Is a directory")
+
+    monkeypatch.setattr("frisac.io.os.replace", refuse)
+    out = tmp_path / "r.npz"
+    argv = ["draw", "--seed", "1", "--set", "R_y=4", "--set", "R_z=4", "--set", "F=2"]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"frisac: error: output {str(out)!r}: cannot be written (Is a directory)\n"
+    assert os.listdir(tmp_path) == []

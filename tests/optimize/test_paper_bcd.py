@@ -146,3 +146,44 @@ def test_polish_leaves_hopeless_designs_unchanged() -> None:
     nudged = polish_feasibility(ok, Design(W=W, Rs=np.zeros((ok.N_t, ok.N_t)), psi=np.ones(ok.R)))
     sinrs = sinr(hbar, nudged.W, nudged.Rs, ok.noise_comm_w)
     np.testing.assert_allclose(sinrs, ok.sinr_min * (1 + 1e-9), rtol=1e-9)
+
+
+def test_solver_failures_are_recorded_and_the_run_starts_feasible(monkeypatch) -> None:
+    """Every solver of the chain failing is an outcome: a feasible design, reasons recorded."""
+    import cvxpy as cp
+
+    from frisac.optimize import sdp
+
+    def broken(problem, settings):
+        raise cp.error.SolverError("simulated breakdown")
+
+    monkeypatch.setattr(sdp, "_solve_sdpa_isolated", broken)
+    r = _small(1)
+    options = PaperOptions(max_iterations=1, mm_max_iterations=1, solvers=("SDPA",))
+    result = run_schemes(r, ["perfect"], options=SchemeOptions(method="paper", paper=options))[
+        "perfect"
+    ]
+    assert result.design is not None
+    assert_feasible(r.without_faults(), result.design)  # the zero-forcing start
+    assert "zero-forcing start: initial SDP failed" in result.message
+    assert "SDPA: simulated breakdown" in result.message
+    assert result.solver_statuses == {"SDPA:failed": result.n_sdps}
+
+
+def test_runner_counts_failed_attempts_before_the_fallback(monkeypatch) -> None:
+    import cvxpy as cp
+
+    from frisac.optimize import sdp
+
+    def broken(problem, settings):
+        raise cp.error.SolverError("simulated breakdown")
+
+    monkeypatch.setattr(sdp, "_solve_sdpa_isolated", broken)
+    runner = sdp.SdpRunner(solvers=("SDPA", "CLARABEL"))
+    X = cp.Variable((2, 2), symmetric=True)
+    problem = cp.Problem(cp.Minimize(cp.trace(np.diag([1.0, 2.0]) @ X)), [X >> 0, cp.trace(X) == 1])
+    outcome = runner.solve(problem)
+    assert outcome.solver == "CLARABEL" and outcome.usable
+    assert outcome.failed_attempts == ("SDPA: simulated breakdown",)
+    assert runner.statuses() == {"SDPA:failed": 1, "CLARABEL:optimal": 1}
+    assert problem.value == pytest.approx(1.0, rel=1e-6)

@@ -40,8 +40,10 @@ __all__ = [
     "SensingBounds",
     "SensingResult",
     "bounds_at",
+    "condition_number",
     "crb_perfect",
     "echo_factors",
+    "equilibrated_eigenvalues",
     "evaluate_sensing",
     "fisher_and_a",
     "grid_model_vectors",
@@ -52,6 +54,7 @@ __all__ = [
     "model_vectors",
     "pseudo_true",
     "refine_pseudo_true",
+    "search_grid",
     "true_echo_matrix",
 ]
 
@@ -62,6 +65,14 @@ GRID_STEP_DEG = 0.5
 """Grid step of the global search; MODEL.md asks for no coarser than 0.5 deg."""
 NEWTON_STEP_TOL_RAD = 1e-13
 """Refinement stops when a Newton step is shorter than this (far below the 1e-9 rad asked)."""
+MAX_NEWTON_ITERATIONS = 60
+"""Refinement iterations per grid candidate before it gives up (and reports non-convergence)."""
+CONVERGED_STEP_RAD = 1e-10
+"""eta0 counts as converged if, at the last refinement iterate, the Newton step on the
+coordinates free to move is shorter than this (:func:`_stationarity_step`): the gradient of
+the concentrated cost is negligible and eta0 is known well within the 1e-9 rad MODEL.md
+asks. A step cut short by the line search, a line search that fails or a refinement stopped
+by ill-conditioning is not convergence."""
 QUADRATIC_REGION_RAD = 1e-3
 """Newton steps shorter than this are taken without line search."""
 MIN_FIT_SNR_DB = 20.0
@@ -319,6 +330,29 @@ def _crb_from_fisher(B: FloatArray) -> FloatArray:
     return 0.5 * (inv + inv.T) * np.outer(s, s)
 
 
+def equilibrated_eigenvalues(M: FloatArray) -> FloatArray:
+    """Eigenvalues (ascending) of S M S, S = diag(1 / sqrt|M_ii|), for a symmetric (n, n) M.
+
+    S M S is congruent to M, so it has the same numbers of negative, zero and positive
+    eigenvalues (Sylvester's law of inertia): their signs answer definiteness questions
+    about M, while the equilibration removes the ~1e10 spread between the angle and the
+    alpha entries. A matrix with NaN or infinite entries gives NaN eigenvalues.
+    """
+    M = np.asarray(M, dtype=float)
+    if not np.all(np.isfinite(M)):
+        return np.full(M.shape[0], np.nan)
+    s = _equilibrate(M)
+    return np.asarray(np.linalg.eigvalsh(M * np.outer(s, s)), dtype=float)
+
+
+def condition_number(eigenvalues: FloatArray) -> float:
+    """max |lambda| / min |lambda| of a symmetric matrix's eigenvalues; inf if singular or NaN."""
+    magnitude = np.abs(np.asarray(eigenvalues, dtype=float))
+    if magnitude.size == 0 or not np.all(np.isfinite(magnitude)) or not magnitude.min() > 0:
+        return float("inf")
+    return float(magnitude.max() / magnitude.min())
+
+
 # ------------------------------------------------------------------ pseudo-true search
 @dataclass(frozen=True)
 class PseudoTrue:
@@ -332,6 +366,9 @@ class PseudoTrue:
     last_step_rad : length of the last Newton step (convergence indicator).
     on_window_boundary : True if the minimiser sits on the +-15 deg window edge (then the
         gradient need not vanish and the MCRB formula does not apply).
+    converged : True if the refinement of the winning candidate ended with a full step below
+        CONVERGED_STEP_RAD (gradient of the concentrated cost negligible); False if it ran
+        out of iterations, its line search failed or the alpha block was ill-conditioned.
     fit_energy : T J(phi0), the echo energy the fitted model captures; with the noise
         power it gives the fit SNR.
     competitors : ((phi_rad, T J), ...) of the other local maxima of J in the window: peaks
@@ -343,6 +380,7 @@ class PseudoTrue:
     newton_iterations: int
     last_step_rad: float
     on_window_boundary: bool
+    converged: bool
     fit_energy: float = float("nan")
     competitors: tuple[tuple[FloatArray, float], ...] = ()
 
@@ -396,6 +434,25 @@ def _best_alpha(V: ComplexArray, Rx: ComplexArray, C: ComplexArray) -> complex:
     return complex(np.vdot(g, C @ g) / den) if den > 0 else 0j
 
 
+def search_grid(
+    lower: FloatArray, upper: FloatArray, step_rad: float = float(np.deg2rad(GRID_STEP_DEG))
+) -> tuple[FloatArray, FloatArray]:
+    """Axes of the global pseudo-true search grid over the box [lower, upper] (radians).
+
+    Each axis runs from lower[i] to upper[i] inclusive with equal spacing no larger than
+    ``step_rad`` (the fewest points that achieve it). Default step: GRID_STEP_DEG.
+
+    Returns
+    -------
+    phi_e : float (n_e,), phi_a : float (n_a,), radians.
+    """
+    axes = []
+    for lo, hi in zip(lower, upper, strict=True):
+        n = int(np.ceil((hi - lo) / step_rad - 1e-9)) + 1
+        axes.append(np.linspace(lo, hi, n))
+    return axes[0], axes[1]
+
+
 def _grid_candidates(
     data: _SearchData,
     *,
@@ -408,10 +465,8 @@ def _grid_candidates(
     step_rad: float,
 ) -> list[tuple[FloatArray, float]]:
     """Grid local maxima of J with their values, best first (at most N_CANDIDATES)."""
-    n_e = int(np.ceil((upper[0] - lower[0]) / step_rad - 1e-9)) + 1
-    n_a = int(np.ceil((upper[1] - lower[1]) / step_rad - 1e-9)) + 1
-    phi_e = np.linspace(lower[0], upper[0], n_e)
-    phi_a = np.linspace(lower[1], upper[1], n_a)
+    phi_e, phi_a = search_grid(lower, upper, step_rad)
+    n_e, n_a = phi_e.size, phi_a.size
     G = grid_model_vectors(
         data.M,
         R_y=R_y,
@@ -442,18 +497,61 @@ def _grid_candidates(
     return [(np.array([phi_e[i // n_a], phi_a[i % n_a]]), float(J.ravel()[i])) for i in order]
 
 
+@dataclass(frozen=True)
+class _Refined:
+    """Outcome of :func:`_refine`: the point, J there, iterations, last step, convergence."""
+
+    phi: FloatArray
+    J: float
+    iterations: int
+    last_step: float
+    converged: bool
+
+
+def _stationarity_step(
+    phi: FloatArray,
+    g_phi: FloatArray,
+    h_conc: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> float:
+    """Length (rad) of the Newton step on the coordinates free to move: ~0 at a KKT point.
+
+    g_phi (2,) and h_conc (2, 2) are the gradient and concentrated Hessian of the cost L at
+    phi. A coordinate on a window edge whose descent direction -g points out of the window
+    is held; the others take the Newton step of L restricted to them (a diagonally scaled
+    gradient step where that Hessian is not positive definite).
+    """
+    held = ((phi <= lower) & (g_phi > 0)) | ((phi >= upper) & (g_phi < 0))
+    free = ~held
+    if not np.any(free):
+        return 0.0
+    h = h_conc[np.ix_(free, free)]
+    g = g_phi[free]
+    if np.all(np.linalg.eigvalsh(h) > 0):
+        return float(np.linalg.norm(np.linalg.solve(h, g)))
+    return float(np.linalg.norm(g / (np.abs(np.diag(h)) + 1e-300)))
+
+
 def _refine(
     data: _SearchData,
     start: FloatArray,
     lower: FloatArray,
     upper: FloatArray,
-    max_iter: int = 60,
+    max_iter: int = MAX_NEWTON_ITERATIONS,
     step_tol: float = NEWTON_STEP_TOL_RAD,
-) -> tuple[FloatArray, float, int, float]:
-    """Projected Newton on the concentrated cost, with backtracking. Returns (phi, J, it, step)."""
+) -> _Refined:
+    """Projected Newton on the concentrated cost, with backtracking.
+
+    ``converged`` is True if, at the last iterate examined, the step of
+    :func:`_stationarity_step` was below CONVERGED_STEP_RAD; it is False after max_iter
+    iterations still moving, a failed line search, or a break on an ill-conditioned alpha
+    block.
+    """
     phi = np.clip(start, lower, upper)
     J: float | None = None  # J(phi), computed only when a line search needs it
     last_step = np.inf
+    stationarity = np.inf  # _stationarity_step at the last iterate examined
     iteration = 0
     while iteration < max_iter:
         iteration += 1
@@ -463,7 +561,8 @@ def _refine(
         # Concentrated Hessian: Schur complement of the alpha block (alpha is at its optimum).
         h_pp, h_pa, h_aa = hess[:2, :2], hess[:2, 2:], hess[2:, 2:]
         if not np.all(np.isfinite(hess)) or np.linalg.cond(h_aa) > 1e15:
-            break  # no signal toward the model (e.g. zero power): nothing to refine
+            stationarity = np.inf  # no signal toward the model (e.g. zero power)
+            break
         h_conc = h_pp - h_pa @ np.linalg.solve(h_aa, h_pa.T)
         g_phi = grad[:2]
         newton = bool(np.all(np.linalg.eigvalsh(h_conc) > 0))
@@ -472,6 +571,7 @@ def _refine(
         else:  # not yet in the basin: scaled gradient step
             scale = np.sqrt(np.abs(np.diag(h_conc))) + 1e-300
             direction = -g_phi / scale**2
+        stationarity = _stationarity_step(phi, g_phi, h_conc, lower, upper)
         if newton and np.linalg.norm(direction) < QUADRATIC_REGION_RAD:
             # Inside the quadratic region J changes by less than its rounding error near the
             # optimum, so a line search would stall; the Newton step converges quadratically.
@@ -494,7 +594,13 @@ def _refine(
         phi = trial
         if last_step < step_tol:
             break
-    return phi, (_concentrated(data, phi) if J is None else J), iteration, last_step
+    return _Refined(
+        phi=phi,
+        J=_concentrated(data, phi) if J is None else J,
+        iterations=iteration,
+        last_step=last_step,
+        converged=bool(stationarity < CONVERGED_STEP_RAD),
+    )
 
 
 def pseudo_true(
@@ -504,12 +610,14 @@ def pseudo_true(
     C: ComplexArray | None = None,
     window_deg: float = WINDOW_DEG,
     grid_step_deg: float = GRID_STEP_DEG,
+    max_newton_iterations: int = MAX_NEWTON_ITERATIONS,
 ) -> PseudoTrue:
     """Pseudo-true parameter eta0 = argmin_eta ||Gbar - alpha Omega(phi)||^2 (eq. 20).
 
     Global grid search over phi within +-window_deg of the true angles (alpha in closed
     form at every grid point), then projected Newton refinement of the best grid peaks
-    until the step is below 1e-13 rad. Passing ``C = Y X^H / T`` instead of the default
+    until the step is below 1e-13 rad (at most ``max_newton_iterations`` steps each; the
+    result says whether it converged). Passing ``C = Y X^H / T`` instead of the default
     ``Gbar Rx`` turns this into the misspecified maximum-likelihood estimator.
     """
     r = realization
@@ -531,18 +639,18 @@ def pseudo_true(
         upper=upper,
         step_rad=np.deg2rad(grid_step_deg),
     )
-    best: tuple[FloatArray, float, int, float] | None = None
+    best: _Refined | None = None
     peaks: list[tuple[FloatArray, float]] = []  # (location, J) of every distinct peak seen
     for start, J_grid in starts:
-        if best is not None and J_grid < CANDIDATE_RATIO * best[1]:
+        if best is not None and J_grid < CANDIDATE_RATIO * best.J:
             peaks.append((start, J_grid))  # a peak this far below cannot win: keep grid value
             continue
-        candidate = _refine(data, start, lower, upper)
-        peaks.append((candidate[0], candidate[1]))
-        if best is None or candidate[1] > best[1]:
+        candidate = _refine(data, start, lower, upper, max_iter=max_newton_iterations)
+        peaks.append((candidate.phi, candidate.J))
+        if best is None or candidate.J > best.J:
             best = candidate
     assert best is not None
-    phi, J_best, iterations, last_step = best
+    phi, J_best = best.phi, best.J
     others = tuple(
         (where, float(r.T * J)) for where, J in peaks if np.max(np.abs(where - phi)) > 1e-6
     )
@@ -553,9 +661,10 @@ def pseudo_true(
     return PseudoTrue(
         phi_rad=phi,
         alpha=_best_alpha(V, Rx, C),
-        newton_iterations=iterations,
-        last_step_rad=last_step,
+        newton_iterations=best.iterations,
+        last_step_rad=best.last_step,
         on_window_boundary=on_boundary,
+        converged=best.converged,
         fit_energy=float(r.T * J_best),
         competitors=others,
     )
@@ -570,6 +679,7 @@ def refine_pseudo_true(
     C: ComplexArray | None = None,
     window_deg: float = WINDOW_DEG,
     step_tol_rad: float = NEWTON_STEP_TOL_RAD,
+    max_newton_iterations: int = MAX_NEWTON_ITERATIONS,
 ) -> PseudoTrue:
     """Local (Newton) refinement of eta0 from ``phi_start``, without the global grid search.
 
@@ -582,17 +692,24 @@ def refine_pseudo_true(
     half = np.deg2rad(window_deg)
     lower = np.maximum(r.phi_target - half, [-np.pi / 2, -np.inf])
     upper = np.minimum(r.phi_target + half, [np.pi / 2, np.inf])
-    phi, _, iterations, last_step = _refine(
-        data, np.asarray(phi_start, dtype=float), lower, upper, step_tol=step_tol_rad
+    refined = _refine(
+        data,
+        np.asarray(phi_start, dtype=float),
+        lower,
+        upper,
+        max_iter=max_newton_iterations,
+        step_tol=step_tol_rad,
     )
+    phi = refined.phi
     V = _vectors(data, phi)
     at_edge = np.isclose(phi, lower, atol=1e-12) | np.isclose(phi, upper, atol=1e-12)
     return PseudoTrue(
         phi_rad=phi,
         alpha=_best_alpha(V, Rx, C),
-        newton_iterations=iterations,
-        last_step_rad=last_step,
+        newton_iterations=refined.iterations,
+        last_step_rad=refined.last_step,
         on_window_boundary=bool(np.any(at_edge)),
+        converged=refined.converged,
     )
 
 
@@ -665,8 +782,10 @@ class SensingResult:
     crb_perfect_phi_rad2 : (2, 2), CRB of the fault-free RIS at the truth;
     crb_perfect_trace_rad2 its trace.
     A, B : (4, 4). gradient_at_eta0 : dL/deta at eta0 (should vanish).
-    cond_A : condition number of the equilibrated A. a_negative_definite : all eigenvalues < 0.
+    cond_A, cond_B : condition numbers of the equilibrated A and B (inf if singular).
+    a_negative_definite : all eigenvalues of A < 0 (an indefinite or singular A: False).
     newton_iterations, on_window_boundary : from the pseudo-true search.
+    eta0_converged : the refinement of eta0 converged (:attr:`PseudoTrue.converged`).
     fit_snr_db : 10 log10(T J(phi0) / sigma_s^2), SNR of the echo the fitted model captures.
     ambiguity_margin : T (J1 - J2) / sqrt(sigma_s^2 T J1), how many noise standard deviations
         the pseudo-true peak J1 stands above the best competing peak J2 of the cost.
@@ -686,9 +805,11 @@ class SensingResult:
     B: FloatArray
     gradient_at_eta0: FloatArray
     cond_A: float
+    cond_B: float
     a_negative_definite: bool
     newton_iterations: int
     on_window_boundary: bool
+    eta0_converged: bool
     fit_snr_db: float = float("nan")
     ambiguity_margin: float = float("nan")
 
@@ -700,13 +821,14 @@ class SensingResult:
     def bound_valid(self) -> bool:
         """Is the design in the regime where the (M)CRB predicts the estimator's spread?
 
-        Requires A negative definite, eta0 inside the window, a fit SNR of at least
-        MIN_FIT_SNR_DB and a competing peak at least MIN_AMBIGUITY_MARGIN noise standard
+        Requires eta0 converged, A negative definite, eta0 inside the window, a fit SNR of at
+        least MIN_FIT_SNR_DB and a competing peak at least MIN_AMBIGUITY_MARGIN noise standard
         deviations lower (outliers would otherwise dominate the error: see
         docs/algorithm.md for the Monte-Carlo evidence).
         """
         return bool(
-            self.a_negative_definite
+            self.eta0_converged
+            and self.a_negative_definite
             and not self.on_window_boundary
             and self.fit_snr_db >= MIN_FIT_SNR_DB
             and self.ambiguity_margin >= MIN_AMBIGUITY_MARGIN
@@ -756,16 +878,23 @@ def ambiguity_margin(realization: Realization, design: Design, eta: PseudoTrue) 
     return margin
 
 
-def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
-    """Pseudo-true search, A, B, MCRB, MSE bound and the perfect-RIS CRB for one design."""
+def evaluate_sensing(
+    realization: Realization,
+    design: Design,
+    *,
+    max_newton_iterations: int = MAX_NEWTON_ITERATIONS,
+) -> SensingResult:
+    """Pseudo-true search, A, B, MCRB, MSE bound and the perfect-RIS CRB for one design.
+
+    ``max_newton_iterations`` bounds the refinement of eta0 (for tests of the convergence
+    report; the default converges in a handful of steps).
+    """
     check_compatible(realization, design)
-    eta = pseudo_true(realization, design)
+    eta = pseudo_true(realization, design, max_newton_iterations=max_newton_iterations)
     bounds = bounds_at(realization, design, eta.phi_rad, eta.alpha)
     bias = eta.phi_rad - realization.phi_target
     crb = crb_perfect(realization, design)
-    s = _equilibrate(bounds.A)
-    eig = np.linalg.eigvalsh(bounds.A * np.outer(s, s))
-    cond = float(np.max(np.abs(eig)) / np.min(np.abs(eig))) if np.min(np.abs(eig)) > 0 else np.inf
+    eig = equilibrated_eigenvalues(bounds.A)
     noise = realization.noise_sensing_w
     fit = eta.fit_energy
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -784,10 +913,12 @@ def evaluate_sensing(realization: Realization, design: Design) -> SensingResult:
         A=bounds.A,
         B=bounds.B,
         gradient_at_eta0=bounds.gradient,
-        cond_A=cond,
+        cond_A=condition_number(eig),
+        cond_B=condition_number(equilibrated_eigenvalues(bounds.B)),
         a_negative_definite=bool(np.all(eig < 0)),
         newton_iterations=eta.newton_iterations,
         on_window_boundary=eta.on_window_boundary,
+        eta0_converged=eta.converged,
         fit_snr_db=fit_snr_db,
         ambiguity_margin=float(margin),
     )

@@ -39,7 +39,7 @@ from frisac.optimize.blocks import (
     sinr_lift_matrices,
 )
 from frisac.optimize.result import IterationRecord, OptimizeResult
-from frisac.optimize.sdp import SdpRunner, beamforming_dual, ris_dual
+from frisac.optimize.sdp import DEFAULT_SOLVERS, SdpRunner, beamforming_dual, ris_dual
 from frisac.optimize.transmit import (
     feasible_transmit,
     polish_feasibility,
@@ -64,7 +64,7 @@ class PaperOptions:
     rho_factor: float = 5.0
     rho_max: float = 1e4
     backtracking_steps: int = 6
-    solvers: tuple[str, ...] = ("SDPA", "SDPA-relaxed", "SCS")
+    solvers: tuple[str, ...] = DEFAULT_SOLVERS
 
 
 def _relaxed(ev: Evaluation) -> float:
@@ -149,10 +149,19 @@ class _PaperRun:
         )
         if outcome.status == "infeasible":
             return "infeasible", None
+        zero_forcing = reference if reference.W.any() else None
         if lifted is None:
-            return "failed", None
+            # Every solver of the chain failed: start from the feasible zero-forcing design
+            # (our choice; the paper assumes its SDP solves) rather than give up.
+            if zero_forcing is None:
+                return "failed", None
+            return "zero-forcing start: initial SDP failed", zero_forcing
         W_l, Rs_l = lifted
         design = self.lifted_design(psi, W_l * r.p_max_w, Rs_l * r.p_max_w)
+        if zero_forcing is not None and not evaluate(r, design).feasible:
+            # An inaccurate solution whose rank-one recovery misses the constraints even
+            # after power control: same fallback, so the BCD starts feasible.
+            return "zero-forcing start: initial SDP solution infeasible", zero_forcing
         return "ok", design
 
     # -------------------------------------------------------------- block 1
@@ -297,6 +306,11 @@ def paper_bcd(
             o.status == "inaccurate" for o in run.runner.outcomes
         ):
             message = (message + "; " if message else "") + "some SDPs solved inaccurately"
+        reasons = run.runner.failure_reasons()
+        if reasons:
+            message = (
+                (message + "; " if message else "") + "solver failures: " + " | ".join(reasons[:3])
+            )
         if design is not None and ev is not None and not ev.feasible:
             status, message = "failed", "final design violates the constraints"
         return OptimizeResult(
@@ -315,6 +329,7 @@ def paper_bcd(
         )
 
     state, design = run.initialise(psi0)
+    start_note = state if state.startswith("zero-forcing") else ""
     if design is None:
         message = (
             "SINR targets cannot be met within P_max"
@@ -341,4 +356,4 @@ def paper_bcd(
             status = "converged"
             break
         value = new_value
-    return finish(status, design, iteration, "")
+    return finish(status, design, iteration, start_note)

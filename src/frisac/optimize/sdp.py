@@ -46,13 +46,15 @@ from frisac._types import ComplexArray, FloatArray
 __all__ = ["SdpOutcome", "SdpRunner", "beamforming_dual", "ris_dual"]
 
 
-DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "SCS")
-"""Solver chain: SDPA; SDPA with looser tolerances if it breaks down; SCS (time-limited)."""
+DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "CLARABEL", "SCS")
+"""Solver chain: SDPA; SDPA with looser tolerances if it breaks down; then Clarabel and SCS,
+each time-limited. Clarabel is accurate on small sub-problems but slow and often inaccurate
+at the Table I size (238 s, inaccurate, for the beamforming dual), hence its time limit."""
 SOLVER_SETTINGS: dict[str, tuple[str, dict[str, object]]] = {
     "SDPA": ("SDPA", {"epsilonStar": 1e-7, "epsilonDash": 1e-7, "maxIteration": 200}),
     "SDPA-relaxed": ("SDPA", {"epsilonStar": 1e-5, "epsilonDash": 1e-5, "maxIteration": 300}),
     "SCS": ("SCS", {"eps": 1e-6, "max_iters": 100_000, "time_limit_secs": 60.0}),
-    "CLARABEL": ("CLARABEL", {}),
+    "CLARABEL": ("CLARABEL", {"time_limit": 60.0}),
 }
 
 
@@ -83,6 +85,9 @@ class SdpOutcome:
     status: str
     solver: str
     seconds: float
+    failed_attempts: tuple[str, ...] = ()
+    """'solver: reason' of every solver of the chain that failed on this SDP (all of them
+    if ``status`` is 'failed', else those tried before ``solver``)."""
 
     @property
     def usable(self) -> bool:
@@ -98,6 +103,7 @@ class SdpRunner:
 
     def solve(self, problem: cp.Problem) -> SdpOutcome:
         outcome = SdpOutcome("failed", "", 0.0)
+        failures: list[str] = []
         for solver in self.solvers:
             name, settings = SOLVER_SETTINGS.get(solver, (solver, {}))
             start = time.perf_counter()
@@ -111,9 +117,15 @@ class SdpRunner:
                         with _quiet_native_output():
                             problem.solve(solver=name, **settings)
                 status = _normalise(problem.status)
-            except (cp.error.SolverError, ValueError, ArithmeticError):
+                reason = f"status {problem.status}"
+            except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
                 status = "failed"
-            outcome = SdpOutcome(status, solver, time.perf_counter() - start)
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if status == "failed":
+                failures.append(f"{solver}: {reason}")
+            outcome = SdpOutcome(
+                status, solver, time.perf_counter() - start, failed_attempts=tuple(failures)
+            )
             if status != "failed":
                 break
         self.outcomes.append(outcome)
@@ -124,11 +136,23 @@ class SdpRunner:
         return len(self.outcomes)
 
     def statuses(self) -> dict[str, int]:
+        """How many SDPs ended with each 'solver:status', plus 'solver:failed' for every
+        attempt that failed before a later solver of the chain took over."""
         out: dict[str, int] = {}
         for o in self.outcomes:
-            key = f"{o.solver or 'none'}:{o.status}"
-            out[key] = out.get(key, 0) + 1
+            keys = [f"{a.split(':', 1)[0]}:failed" for a in o.failed_attempts]
+            if o.status != "failed":  # a failed last attempt is already among failed_attempts
+                keys.append(f"{o.solver or 'none'}:{o.status}")
+            for key in keys:
+                out[key] = out.get(key, 0) + 1
         return out
+
+    def failure_reasons(self) -> list[str]:
+        """Distinct 'solver: reason' lines of the failed attempts, first seen first."""
+        seen: dict[str, None] = {}
+        for o in self.outcomes:
+            seen.update(dict.fromkeys(o.failed_attempts))
+        return list(seen)
 
 
 # ------------------------------------------------------------------ SDPA in a child process
