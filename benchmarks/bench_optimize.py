@@ -43,10 +43,28 @@ VARIANTS = {
 }
 
 
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def run_seed(seed: int, overrides: dict, methods: list[str], designs: Path | None) -> dict:
     scenario = Scenario.default().replace(**overrides)
     r = draw_realization(scenario, np.random.default_rng(trial_seed(1000, seed, 0)))
     record: dict = {"seed": seed, "R": r.R, "F": r.F, "N_t": r.N_t, "K": r.K}
+    record["commit"] = _git_commit()
+    record["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if designs is not None:
         designs.mkdir(parents=True, exist_ok=True)
         save_realization(designs / f"seed{seed}_realisation.npz", r)
