@@ -133,6 +133,7 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=Path("docs/scaling.png"))
     parser.add_argument("--methods", nargs="+", default=["direct", "paper"])
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--max-r", type=int, default=None, help="skip sizes with more elements")
     parser.add_argument(
         "--paper-from",
         type=Path,
@@ -149,6 +150,8 @@ def main() -> None:
     if not args.report_only:
         paper_ok = True
         for R_y, R_z in SIZES:
+            if args.max_r is not None and R_y * R_z > args.max_r:
+                continue
             for method in args.methods:
                 if method == "paper" and not paper_ok:
                     continue
