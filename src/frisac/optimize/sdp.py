@@ -46,10 +46,11 @@ from frisac._types import ComplexArray, FloatArray
 __all__ = ["SdpOutcome", "SdpRunner", "beamforming_dual", "ris_dual"]
 
 
-DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "CLARABEL", "SCS")
-"""Solver chain: SDPA; SDPA with looser tolerances if it breaks down; then Clarabel and SCS,
-each time-limited. Clarabel is accurate on small sub-problems but slow and often inaccurate
-at the Table I size (238 s, inaccurate, for the beamforming dual), hence its time limit."""
+DEFAULT_SOLVERS = ("SDPA", "SDPA-relaxed", "SCS")
+"""Solver chain: SDPA; SDPA with looser tolerances if it breaks down; SCS (time-limited).
+Clarabel is not in the chain: at the Table I size it is slow and inaccurate (238 s for the
+beamforming dual) and, as a fallback of the RIS step, it grew a benchmark process to 24 GB
+before the OOM killer stopped it (measured here); pass ``solvers`` to use it anyway."""
 SOLVER_SETTINGS: dict[str, tuple[str, dict[str, object]]] = {
     "SDPA": ("SDPA", {"epsilonStar": 1e-7, "epsilonDash": 1e-7, "maxIteration": 200}),
     "SDPA-relaxed": ("SDPA", {"epsilonStar": 1e-5, "epsilonDash": 1e-5, "maxIteration": 300}),
