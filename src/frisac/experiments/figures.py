@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from frisac.errors import FrisacInputError
 from frisac.experiments.runner import run_sweep
@@ -106,15 +107,28 @@ def _gap_at(stats: list[SchemeStats], scheme: str, value: Any) -> float:
     return float(pick.get(scheme, np.nan) - pick.get("perfect", np.nan))
 
 
+def _with_faults(stats: list[SchemeStats]) -> NDArray[np.bool_]:
+    """Mask of the values where the UB, naive and proposed means differ.
+
+    Without faults (F = 0) the three are the same design, bit for bit, so the strict
+    orderings the paper claims among them do not apply; their means are then exactly equal,
+    which is how those values are recognised.
+    """
+    ub, prop, naive = (_series(stats, s) for s in ("perfect", "proposed", "naive"))
+    return np.asarray(~((prop == naive) & (naive == ub)), dtype=bool)
+
+
 def _order_holds(stats: list[SchemeStats]) -> bool:
-    """UB <= proposed < naive < random at every value (means)."""
-    ub, prop, naive, rnd = (_series(stats, s) for s in ALL_SCHEMES)
-    return bool(np.all(ub <= prop) and np.all(prop < naive) and np.all(naive < rnd))
+    """UB <= proposed < naive < random at every value with faults (means)."""
+    ub, prop, naive, rnd = (_series(stats, s) for s in ("perfect", "proposed", "naive", "random"))
+    m = _with_faults(stats)
+    return bool(np.all(ub[m] <= prop[m]) and np.all(prop[m] < naive[m]) and np.all(naive < rnd))
 
 
 def _proposed_beats_baselines(stats: list[SchemeStats]) -> bool:
     prop, naive, rnd = (_series(stats, s) for s in ("proposed", "naive", "random"))
-    return bool(np.all(prop < naive) and np.all(prop < rnd))
+    m = _with_faults(stats)
+    return bool(np.all(prop[m] < naive[m]) and np.all(prop < rnd))
 
 
 def _monotone(stats: list[SchemeStats], scheme: str, increasing: bool) -> bool:
@@ -128,8 +142,11 @@ def _gap_widens(stats: list[SchemeStats]) -> bool:
     return bool(np.all(np.diff(gap) > 0))
 
 
-ORDER = Claim("UB <= proposed < naive < random at every point (means)", _order_holds)
-BEATS = Claim("proposed below naive and below random at every point", _proposed_beats_baselines)
+ORDER = Claim("UB <= proposed < naive < random at every point with faults (means)", _order_holds)
+BEATS = Claim(
+    "proposed below naive and below random at every point with faults",
+    _proposed_beats_baselines,
+)
 
 FIGURES: dict[str, FigureSpec] = {
     "fig3": FigureSpec(
@@ -432,7 +449,7 @@ def _run_sweep_figure(
     start = time.perf_counter()
     sweep = _sweep_spec(spec, quick=quick, trials=trials, method=method, seed=seed)
     folder = out / spec.name
-    run_sweep(
+    outcome = run_sweep(
         sweep, folder, workers=workers, executor=executor, scheduler=scheduler, progress=progress
     )
     with ResultStore(folder).open(create=False) as store:
@@ -449,7 +466,13 @@ def _run_sweep_figure(
         "",
         f"Method: `{method}`; {trials} trial(s) per point; seed {seed}; "
         f"{'QUICK (reduced sizes, not comparable with the paper)' if quick else 'paper sizes'}; "
-        f"wall time {seconds:.0f} s. Files: {', '.join(p.name for p in files)}.",
+        f"wall time {seconds:.0f} s for {outcome.computed} trial(s) computed in this run"
+        + (
+            f" ({outcome.already_stored} more loaded from the store, computed earlier)"
+            if outcome.already_stored
+            else ""
+        )
+        + f". Files: {', '.join(p.name for p in files)}.",
         "",
         "```",
         format_table(stats, key=spec.vary_key, metric="tr(MCRB)"),
@@ -483,7 +506,7 @@ def _run_convergence(
     start = time.perf_counter()
     sweep = _sweep_spec(spec, quick=quick, trials=1, method="paper", seed=seed)
     folder = out / spec.name
-    run_sweep(
+    outcome = run_sweep(
         sweep, folder, workers=workers, executor=executor, scheduler=scheduler, progress=progress
     )
     with ResultStore(folder).open(create=False) as store:
@@ -520,7 +543,9 @@ def _run_convergence(
         f"## fig3: {spec.title}",
         "",
         f"Method: `paper` (the figure is about the paper's algorithm); one realisation per F; "
-        f"seed {seed}; {'QUICK sizes' if quick else 'paper sizes'}; wall time {seconds:.0f} s.",
+        f"seed {seed}; {'QUICK sizes' if quick else 'paper sizes'}; wall time {seconds:.0f} s "
+        f"for {outcome.computed} run(s) computed now"
+        + (f", {outcome.already_stored} loaded from the store." if outcome.already_stored else "."),
         "",
         "Iteration at which the relaxed objective (33a) is within 1% of its final value: "
         + ", ".join(f"{k}: {v}" for k, v in zip(series, stabilised, strict=False)),
