@@ -101,7 +101,16 @@ def summarize(paths: list[Path]) -> None:
             if line.strip():
                 rec = json.loads(line)
                 merged.setdefault(rec["seed"], {}).update(rec)
-    records = [merged[k] for k in sorted(merged)]
+    records = [
+        merged[k]
+        for k in sorted(merged)
+        if all(
+            f"{m}_{s}" in merged[k] for m in ("paper", "direct") for s in ("perfect", "proposed")
+        )
+    ]
+    if not records:
+        print("no seed has both the paper's and the direct method's records: nothing to compare")
+        return
     print(
         f"{'seed':>4} {'scheme':>8} {'paper s':>9} {'direct s':>9} {'ratio':>7} "
         f"{'paper tr':>11} {'direct tr':>11} {'d/p':>6} {'feasible p/d':>12} {'valid p/d':>10} "
