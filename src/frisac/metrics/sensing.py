@@ -55,6 +55,7 @@ __all__ = [
     "pseudo_true",
     "refine_pseudo_true",
     "search_grid",
+    "transmit_bounds",
     "true_echo_matrix",
 ]
 
@@ -741,9 +742,20 @@ def bounds_at(
     C: ComplexArray | None = None,
 ) -> SensingBounds:
     """A, B (eqs. 23-24) and MCRB (eq. 22) at eta = (phi, alpha), normally eta0."""
+    return transmit_bounds(realization, np.asarray(design.psi), design.Rx, phi, alpha, C=C)
+
+
+def transmit_bounds(
+    realization: Realization,
+    psi: ComplexArray,
+    Rx: ComplexArray,
+    phi: FloatArray,
+    alpha: complex,
+    *,
+    C: ComplexArray | None = None,
+) -> SensingBounds:
+    """:func:`bounds_at` for commanded phases psi (R,) and transmit covariance Rx (N_t, N_t)."""
     r = realization
-    psi = np.asarray(design.psi)
-    Rx = design.Rx
     if C is None:
         C = true_echo_matrix(r, psi) @ Rx
     V = model_vectors(model_matrix(r.H_BR, psi), phi, r.ris_positions_m, r.wavelength)

@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.faults import true_coefficients
-from frisac.geometry import steering_vector
 from frisac.metrics.sensing import (
     PseudoTrue,
     bounds_at,
@@ -176,7 +175,7 @@ def ris_maps(
     r = realization
     work = r.working_idx
     n = work.size + 1
-    a_target = steering_vector(r.phi_target, r.ris_positions_m, r.wavelength)
+    a_target = r.steering_target
     G_A = r.H_BR[:, work] * a_target[work][None, :]  # N_t x W, gW = G_A v_W
     Rx = design.Rx
     c = 2.0 * r.T / r.noise_sensing_w

@@ -31,17 +31,8 @@ import numpy as np
 
 from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
-from frisac.geometry import steering_vector
 from frisac.metrics import Evaluation, evaluate
-from frisac.metrics.sensing import (
-    least_squares_derivatives,
-    mcrb_from_blocks,
-    model_matrix,
-    model_vectors,
-    pseudo_true,
-    refine_pseudo_true,
-    true_echo_matrix,
-)
+from frisac.metrics.sensing import pseudo_true, refine_pseudo_true, transmit_bounds
 from frisac.optimize.gradient import mcrb_gradient
 from frisac.optimize.result import IterationRecord, OptimizeResult
 from frisac.optimize.transmit import (
@@ -220,11 +211,7 @@ def _trace_mcrb(
     r: Realization, psi: ComplexArray, Rx: ComplexArray, phi: FloatArray, alpha: complex
 ) -> float:
     """tr(MCRB_phi) at eta = (phi, alpha) (eqs. 22-24), without gradient."""
-    C = true_echo_matrix(r, psi) @ Rx
-    V = model_vectors(model_matrix(r.H_BR, psi), phi, r.ris_positions_m, r.wavelength)
-    _, hess, gram = least_squares_derivatives(V, alpha, Rx, C, r.T)
-    mcrb = mcrb_from_blocks(-hess / r.noise_sensing_w, 2.0 * gram / r.noise_sensing_w)
-    return float(np.trace(mcrb[:2, :2]))
+    return float(np.trace(transmit_bounds(r, psi, Rx, phi, alpha).mcrb[:2, :2]))
 
 
 def _lbfgs(
@@ -317,7 +304,7 @@ def _start_candidates(
     target; (a) and (b) only if ``design`` is given. Each is made strictly feasible
     (SINR_k >= gamma (1 + margin)) by beam power control; those that cannot be are dropped.
     """
-    hint = r.H_BR @ (np.conj(psi) * _target_steering(r))
+    hint = r.H_BR @ (np.conj(psi) * r.steering_target)
     zf = feasible_transmit(r, psi, sensing_direction=hint)
     candidates = []
     if design is not None:
@@ -515,7 +502,3 @@ def _improves(
 def _score(ev: Evaluation) -> float:
     value = ev.trace_mcrb_phi
     return value if np.isfinite(value) else np.inf
-
-
-def _target_steering(r: Realization) -> ComplexArray:
-    return steering_vector(r.phi_target, r.ris_positions_m, r.wavelength)

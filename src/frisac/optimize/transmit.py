@@ -11,7 +11,6 @@ import numpy as np
 from frisac._types import ComplexArray
 from frisac.design import Design
 from frisac.faults import true_coefficients
-from frisac.geometry import steering_vector
 from frisac.metrics.sinr import cascaded_channels, sinr
 from frisac.realization import Realization
 
@@ -74,7 +73,7 @@ def cophase_psi(realization: Realization) -> ComplexArray:
     r = realization
     _, _, vh = np.linalg.svd(r.H_BR, full_matrices=False)
     v = vh[0].conj()
-    a = steering_vector(r.phi_target, r.ris_positions_m, r.wavelength)
+    a = r.steering_target
     return np.exp(1j * np.angle(np.conj(v) * a))
 
 
