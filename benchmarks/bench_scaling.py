@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["direct", "paper"])
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--max-r", type=int, default=None, help="skip sizes with more elements")
+    parser.add_argument("--min-r", type=int, default=None, help="skip sizes with fewer elements")
     parser.add_argument(
         "--paper-from",
         type=Path,
@@ -151,6 +152,8 @@ def main() -> None:
         paper_ok = True
         for R_y, R_z in SIZES:
             if args.max_r is not None and R_y * R_z > args.max_r:
+                continue
+            if args.min_r is not None and R_y * R_z < args.min_r:
                 continue
             for method in args.methods:
                 if method == "paper" and not paper_ok:

@@ -58,6 +58,7 @@ def _optimise(
     options: SchemeOptions,
     progress: Progress | None,
     start: Design | None = None,
+    extra_phases: tuple[np.ndarray, ...] = (),
 ) -> OptimizeResult:
     def report(i: int, n: int, value: float) -> None:
         if progress is not None:
@@ -68,7 +69,13 @@ def _optimise(
             realization, psi_init, options=options.paper, scheme=scheme, progress=report
         )
     return direct_optimize(
-        realization, psi_init, start=start, scheme=scheme, options=options.direct, progress=report
+        realization,
+        psi_init,
+        start=start,
+        extra_phases=extra_phases,
+        scheme=scheme,
+        options=options.direct,
+        progress=report,
     )
 
 
@@ -138,6 +145,10 @@ def run_schemes(
                     opts,
                     progress,
                     start=perfect.design,
+                    # The direct method also descends from the paper's initial phases
+                    # (Sec. V-E): the perfect design's phases are often a poor basin once
+                    # elements fail (benchmarks: 4 of 10 Table I seeds).
+                    extra_phases=(cophase_psi(realization),),
                 )
         else:
             if rng is None:
