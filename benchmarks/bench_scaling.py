@@ -46,6 +46,10 @@ def run(R_y: int, R_z: int, method: str) -> dict:
         "perfect_trace": results["perfect"].trace_mcrb_phi,
         "proposed_trace": results["proposed"].trace_mcrb_phi,
         "feasible": bool(results["perfect"].feasible and results["proposed"].feasible),
+        "proposed_bound_valid": bool(
+            results["proposed"].evaluation is not None
+            and results["proposed"].evaluation.sensing.bound_valid
+        ),
     }
 
 
