@@ -431,8 +431,7 @@ def direct_optimize(
                     break
         if _improves(rank(current[1]), rank(best_overall[1])):
             best_overall = current
-    incumbent = best_overall
-    best, best_eval = incumbent
+    best, best_eval = best_overall
     if progress is not None:
         progress(stages_max, stages_max, best_eval.trace_mcrb_phi)
     message = (

@@ -124,10 +124,11 @@ def run_schemes(
     order = [s for s in SCHEMES if s in needed]
     results: dict[str, OptimizeResult] = {}
     clean = realization.without_faults()
+    initial_phases = cophase_psi(clean)  # the paper's initialisation (Sec. V-E)
     for name in order:
         start = time.perf_counter()
         if name == "perfect":
-            result = _optimise(clean, cophase_psi(clean), "perfect", opts, progress)
+            result = _optimise(clean, initial_phases, "perfect", opts, progress)
         elif name == "naive":
             perfect = results["perfect"]
             result = _derived("naive", perfect, realization, perfect.design, start)
@@ -145,10 +146,10 @@ def run_schemes(
                     opts,
                     progress,
                     start=perfect.design,
-                    # The direct method also descends from the paper's initial phases
-                    # (Sec. V-E): the perfect design's phases are often a poor basin once
-                    # elements fail (benchmarks: 4 of 10 Table I seeds).
-                    extra_phases=(cophase_psi(realization),),
+                    # The direct method also descends from the paper's initial phases:
+                    # the perfect design's phases are often a poor basin once elements
+                    # fail (benchmarks: 4 of 10 Table I seeds).
+                    extra_phases=(initial_phases,),
                 )
         else:
             if rng is None:
