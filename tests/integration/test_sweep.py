@@ -1,6 +1,7 @@
 """`frisac sweep`, the results store, resumption after SIGKILL, export and bad input."""
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from frisac.cli import main
+from frisac.experiments import ResultStore
+from frisac.experiments.runner import code_fingerprint
 from support import FRISAC
 from support import store_rows as _rows
 from support import sweep_argv as _sweep
@@ -35,11 +38,36 @@ def test_rerun_skips_finished_rows_and_more_trials_extend(
     out = tmp_path / "copy"
     shutil.copytree(reference_store, out)
     assert main(_sweep(out)) == 0  # nothing to do
-    assert "0 trial(s) computed" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "0 trial(s) computed" in said.out
+    assert "other frisac code" not in said.err  # same code as the stored trials
+    # Pretend the stored trials came from other code: extending the sweep says so.
+    with ResultStore(out).open(create=False) as store:
+        store.set_meta("code_fingerprints", json.dumps(["0123456789abcdef"]))
     assert main(_sweep(out, trials=3)) == 0  # extends by one trial per value
+    warning = capsys.readouterr().err
+    assert "stored trials were computed by other frisac code (0123456789abcdef" in warning
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["code_fingerprints_in_store"] == ["0123456789abcdef", code_fingerprint()]
     assert len(_rows(out)) == 2 * 3 * 3
     first_two = [r for r in _rows(out) if r[2] < 2]
     assert first_two == _rows(reference_store)
+
+
+def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    import frisac
+    import frisac.experiments.runner as runner
+
+    original = code_fingerprint()
+    copy = tmp_path / "frisac"
+    shutil.copytree(Path(frisac.__file__).parent, copy)
+    monkeypatch.setattr(runner, "__file__", str(copy / "experiments" / "runner.py"))
+    assert code_fingerprint() == original  # same source elsewhere, same hash
+    with open(copy / "metrics" / "sinr.py", "a") as handle:
+        handle.write("\n")
+    assert code_fingerprint() != original
 
 
 def _session_members(session: int) -> list[int]:

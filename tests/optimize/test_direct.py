@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from frisac import Design, Realization, Scenario, draw_realization
+from frisac import Design, FrisacInputError, Realization, Scenario, draw_realization
 from frisac.metrics.sensing import bounds_at, pseudo_true
 from frisac.optimize import PaperOptions, SchemeOptions, run_schemes
 from frisac.optimize.direct import DirectOptions, _feasible_start, _Problem, direct_optimize
@@ -144,6 +144,15 @@ def test_direct_returns_the_start_when_nothing_helps() -> None:
         result.history[0].trace_mcrb_phi
     )
     assert "kept the start" in result.message
+
+
+def test_phase_vectors_of_the_wrong_length_are_refused() -> None:
+    r = _small(6)
+    psi = cophase_psi(r)
+    with pytest.raises(FrisacInputError, match=r"^psi_init: shape \(14,\); expected \(15,\)"):
+        direct_optimize(r, psi[:-1])
+    with pytest.raises(FrisacInputError, match=r"^extra_phases\[1\]: shape \(15, 1\)"):
+        direct_optimize(r, psi, extra_phases=(psi, psi[:, None]))
 
 
 def test_without_faults_direct_proposed_returns_the_perfect_design() -> None:

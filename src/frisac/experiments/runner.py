@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
@@ -123,6 +124,22 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def code_fingerprint() -> str:
+    """A hash of frisac's own source (every .py file of the package, by relative path).
+
+    Changes whenever the code that computes a trial changes (and also for a comment), so a
+    resumed sweep can tell whether its stored trials came from the same code.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for name in _PACKAGES:
@@ -145,6 +162,7 @@ def provenance(
         "root_seed": spec.root_seed,
         "frisac_version": _versions().get("frisac", "unknown"),
         "git_commit": _git_commit(),
+        "code_fingerprint": code_fingerprint(),
         "packages": _versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -318,15 +336,24 @@ def _run_with(
 ) -> SweepOutcome:
     with ResultStore(out).open(create=True) as store:
         store.claim(spec.fingerprint, spec.describe())
+        code = code_fingerprint()
+        earlier_codes = store.add_code(code)
         completed = store.completed_units(spec.schemes)
         total = spec.trials * len(spec.values)
         already = sum(1 for unit in completed if unit[1] < spec.trials)
         tasks = pending_tasks(spec, completed)
         record = provenance(spec, command=command, executor=executor, workers=n_workers)
         record["resumed_with_stored_trials"] = already
+        record["code_fingerprints_in_store"] = [*earlier_codes, code]
         write_json_atomic(out / PROVENANCE_NAME, record)
         if already:
             say(f"resuming: {already} of {total} trials already stored in {out}")
+            if earlier_codes:
+                say(
+                    f"warning: stored trials were computed by other frisac code "
+                    f"({', '.join(earlier_codes)}; now {code}); new trials use this code, "
+                    "so the sweep mixes versions (start a new --out folder to avoid that)"
+                )
         failed = 0
         computed = 0
         bar = tqdm(

@@ -129,6 +129,23 @@ class ResultStore:
                 "use a new --out folder or the command that created it"
             )
 
+    def add_code(self, code: str) -> list[str]:
+        """Record that ``code`` (a code fingerprint) writes to this store.
+
+        Returns the OTHER code fingerprints that wrote to it before, oldest first.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            codes = json.loads(self.get_meta("code_fingerprints") or "[]")
+            earlier = [c for c in codes if c != code]
+            if code not in codes:
+                self.set_meta("code_fingerprints", json.dumps([*codes, code]))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return earlier
+
     # -------------------------------------------------------------- rows
     def completed_units(self, schemes: Sequence[str]) -> set[tuple[int, int]]:
         """(value_index, trial) pairs whose every requested scheme is stored."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
+from frisac.errors import FrisacInputError
 from frisac.metrics import Evaluation, evaluate
 from frisac.metrics.sensing import pseudo_true, refine_pseudo_true, transmit_bounds
 from frisac.optimize.gradient import mcrb_gradient
@@ -359,6 +360,13 @@ def direct_optimize(
         invalid = opt.require_valid_bound and not ev.sensing.bound_valid
         return invalid, _score(ev)
 
+    for name, phases in [("psi_init", psi_init)] + [
+        (f"extra_phases[{i}]", extra) for i, extra in enumerate(extra_phases)
+    ]:
+        if np.shape(phases) != (r.R,):
+            raise FrisacInputError(
+                f"{name}: shape {np.shape(phases)}; expected ({r.R},), one phase per RIS element"
+            )
     psi0 = np.asarray(psi_init, dtype=np.complex128)
     if not np.allclose(np.abs(psi0), 1.0, rtol=0.0, atol=1e-12):
         psi0 = np.exp(1j * np.angle(psi0))  # unit modulus; left bit-exact when it already is
