@@ -146,6 +146,28 @@ def test_direct_returns_the_start_when_nothing_helps() -> None:
     assert "kept the start" in result.message
 
 
+def test_reusing_the_trial_refinement_changes_no_number(monkeypatch) -> None:
+    import frisac.optimize.direct as direct
+
+    r = _small(3)
+    options = DirectOptions(barrier_weights=(1e-3,), max_iterations=40, starts=1, rounds=1)
+    calls = []
+    refine = direct.refine_pseudo_true
+    monkeypatch.setattr(
+        direct, "refine_pseudo_true", lambda *a, **k: calls.append(1) or refine(*a, **k)
+    )
+    reused = direct_optimize(r, cophase_psi(r), options=options)
+    n_reused = len(calls)
+    monkeypatch.setattr(direct, "REUSE_TRIAL_ETA", False)
+    fresh = direct_optimize(r, cophase_psi(r), options=options)
+    assert reused.design is not None and fresh.design is not None
+    assert reused.iterations == fresh.iterations > 0
+    assert np.array_equal(reused.design.psi, fresh.design.psi)
+    assert np.array_equal(reused.design.W, fresh.design.W)
+    assert reused.trace_mcrb_phi == fresh.trace_mcrb_phi
+    assert n_reused < len(calls) - n_reused  # fewer refinements with the reuse
+
+
 def test_phase_vectors_of_the_wrong_length_are_refused() -> None:
     r = _small(6)
     psi = cophase_psi(r)

@@ -33,7 +33,12 @@ from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.errors import FrisacInputError
 from frisac.metrics import Evaluation, evaluate
-from frisac.metrics.sensing import pseudo_true, refine_pseudo_true, transmit_bounds
+from frisac.metrics.sensing import (
+    PseudoTrue,
+    pseudo_true,
+    refine_pseudo_true,
+    transmit_bounds,
+)
 from frisac.optimize.gradient import mcrb_gradient
 from frisac.optimize.result import IterationRecord, OptimizeResult
 from frisac.optimize.transmit import (
@@ -77,6 +82,11 @@ class DirectOptions:
     optimiser starve the fitted echo to shrink tr(MCRB) toward zero (for research only)."""
 
 
+REUSE_TRIAL_ETA = True
+"""Reuse the line search's eta0 refinement for the accepted point's gradient (a switch for
+the test that shows the reuse changes no number)."""
+
+
 def _join(theta: FloatArray, W: ComplexArray, L: ComplexArray) -> FloatArray:
     """The real vector [theta, Re W, Im W, Re L, Im L]."""
     return np.concatenate([theta, W.real.ravel(), W.imag.ravel(), L.real.ravel(), L.imag.ravel()])
@@ -107,6 +117,10 @@ class _Problem:
         self.phi0 = pseudo_true(r, start).phi_rad
         self.mu = 0.0
         self.evaluations = 0
+        # eta0 refined at the last line-search trial: (x, phi0 it started from, eta). The
+        # accepted trial is evaluated again with the gradient from the same phi0, so the
+        # refinement (deterministic) is reused instead of repeated.
+        self._trial_eta: tuple[FloatArray, FloatArray, PseudoTrue] | None = None
 
     # -------------------------------------------------------------- packing
     def pack(self, design: Design) -> FloatArray:
@@ -161,7 +175,17 @@ class _Problem:
         P = r.p_max_w
         X = W @ W.conj().T + L @ L.conj().T
         Rx = (P / n) * X
-        eta = refine_pseudo_true(r, psi, Rx, self.phi0)
+        cached = self._trial_eta
+        if (
+            REUSE_TRIAL_ETA
+            and cached is not None
+            and np.array_equal(cached[0], x)
+            and np.array_equal(cached[1], self.phi0)
+        ):
+            eta = cached[2]
+        else:
+            eta = refine_pseudo_true(r, psi, Rx, self.phi0)
+        self._trial_eta = (x.copy(), np.array(self.phi0), eta) if not need_gradient else None
         if not need_gradient:  # line-search trials: the bound alone (no third derivatives)
             bound = _trace_mcrb(r, psi, Rx, eta.phi_rad, eta.alpha)
             if not (np.isfinite(bound) and bound > 0):
