@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster
 
 from frisac.cli import main
 from frisac.experiments import SweepSpec, run_sweep
+from frisac.experiments.figures import QUICK_DIRECT
 from frisac.scenario import Scenario
 from support import store_rows, sweep_argv
 
@@ -45,6 +46,7 @@ def test_killing_a_worker_mid_sweep_loses_nothing(tmp_path) -> None:
         schemes=("perfect", "naive", "proposed"),
         trials=4,
         root_seed=11,
+        options={"direct": QUICK_DIRECT},  # the test is about the cluster, not the optimiser
     )
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
