@@ -43,6 +43,12 @@ SMALL = [
     *("--set", "K=1", "--set", "noise_sensing_dbm=-170"),
 ]
 FRISAC = [sys.executable, "-m", "frisac.cli"]
+# Sweep tests are about storage, resumption and executors, not the optimiser: one start per
+# round, at most two rounds (the settings of reproduce --quick).
+LIGHT_DIRECT = [
+    *("--option", "direct.starts=1", "--option", "direct.restarts=1"),
+    *("--option", "direct.rounds=2"),
+]
 
 
 def sweep_argv(out: Path, *extra: str, trials: int = 2, workers: int = 1) -> list[str]:
@@ -61,6 +67,7 @@ def sweep_argv(out: Path, *extra: str, trials: int = 2, workers: int = 1) -> lis
         str(workers),
         "--out",
         str(out),
+        *LIGHT_DIRECT,
         "--quiet",
         *extra,
     ]

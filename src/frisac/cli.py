@@ -35,16 +35,16 @@ from frisac.experiments import (
 )
 from frisac.experiments.store import STORE_NAME
 from frisac.experiments.summary import SchemeStats, format_table, series_by_scheme, summarise
+from frisac.experiments.trial import scheme_options
 from frisac.io import load_design, load_realization, save_design, save_realization
 from frisac.metrics import Evaluation, evaluate
 from frisac.optimize import (
     METHODS,
     SCHEMES,
     OptimizeResult,
-    PaperOptions,
-    SchemeOptions,
     run_schemes,
 )
+from frisac.optimize.schemes import parse_method_options
 from frisac.plotting import plot_convergence
 from frisac.realization import Realization, draw_realization
 from frisac.scenario import Scenario
@@ -236,10 +236,10 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         raise FrisacInputError(
             f"--plot-convergence {str(args.plot_convergence)!r}: expected a .png, .pdf or .svg name"
         )
-    paper = (
-        PaperOptions(max_iterations=args.max_iterations) if args.max_iterations else PaperOptions()
-    )
-    options = SchemeOptions(method=args.method, paper=paper)
+    settings = parse_method_options(args.options)
+    if args.max_iterations:
+        settings.setdefault("paper", {})["max_iterations"] = args.max_iterations
+    options = scheme_options(args.method, settings)
     progress = _SchemeProgress(enabled=not args.quiet)
     try:
         results = run_schemes(
@@ -270,6 +270,18 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         print(f"frisac: no design written: {result.status} ({result.message})", file=sys.stderr)
         return 1
     return 0
+
+
+def _add_method_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="optimiser setting, repeatable: e.g. direct.starts=1, direct.require_valid_bound="
+        "false, paper.max_iterations=5 (fields of DirectOptions / PaperOptions)",
+    )
 
 
 def _add_executor_options(parser: argparse.ArgumentParser) -> None:
@@ -314,6 +326,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         trials=args.trials,
         root_seed=args.seed,
         method=args.method,
+        options=parse_method_options(args.options),
     )
     try:
         outcome = run_sweep(
@@ -465,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument(
         "--max-iterations", type=_positive_int, default=None, help="BCD iterations (paper)"
     )
+    _add_method_settings(optimize)
     optimize.add_argument("--plot-convergence", type=Path, default=None, metavar="FILE.png")
     optimize.add_argument("--quiet", action="store_true", help="no progress bar")
     optimize.set_defaults(handler=_cmd_optimize)
@@ -478,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--trials", type=_positive_int, required=True)
     sweep.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
     sweep.add_argument("--method", choices=METHODS, default="direct")
+    _add_method_settings(sweep)
     sweep.add_argument("--out", required=True, help="output folder (holds results.sqlite)")
     _add_executor_options(sweep)
     sweep.set_defaults(handler=_cmd_sweep)

@@ -145,6 +145,33 @@ def test_export_csv_and_parquet(reference_store, tmp_path, capsys) -> None:
     assert "wrote 12 rows" in capsys.readouterr().out
 
 
+def test_method_options_reach_the_optimiser_and_the_sweep_identity(reference_store) -> None:
+    from frisac.experiments.trial import scheme_options
+    from frisac.optimize.schemes import parse_method_options
+
+    settings = parse_method_options(
+        ["direct.starts=2", "direct.require_valid_bound=false", "direct.barrier_weights=1e-2,1e-4"]
+        + ["paper.max_iterations=5", "paper.solvers=SDPA,SCS", "direct.tolerance=1e-7"]
+    )
+    assert settings == {
+        "direct": {
+            "starts": 2,
+            "require_valid_bound": False,
+            "barrier_weights": [0.01, 0.0001],
+            "tolerance": 1e-7,
+        },
+        "paper": {"max_iterations": 5, "solvers": ["SDPA", "SCS"]},
+    }
+    options = scheme_options("direct", json.loads(json.dumps(settings)))  # as a worker gets it
+    assert options.direct.starts == 2 and options.direct.barrier_weights == (0.01, 0.0001)
+    assert options.direct.require_valid_bound is False and options.paper.solvers == ("SDPA", "SCS")
+    # the CLI's settings are recorded in the sweep's identity, and a store made with other
+    # settings is refused
+    record = json.loads((reference_store / "provenance.json").read_text())
+    assert record["sweep"]["options"] == {"direct": {"starts": 1, "restarts": 1, "rounds": 2}}
+    assert main([*_sweep(reference_store), "--option", "direct.rounds=3"]) == 2
+
+
 def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -157,6 +184,9 @@ def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> N
         (_sweep(Path("/proc/frisac-not-writable")), "cannot create the folder"),
         ([*_sweep(reference_store), "--seed", "8"], "holds another sweep"),
         (["results", "export", str(tmp_path / "none"), "--csv"], "no results.sqlite"),
+        ([*_sweep(tmp_path / "e"), "--option", "direct.startz=1"], "no setting 'startz'"),
+        ([*_sweep(tmp_path / "f"), "--option", "direct.starts=two"], "expected an integer"),
+        ([*_sweep(tmp_path / "g"), "--option", "newton.steps=1"], "expected direct.KEY=VALUE"),
     ]
     for argv, message in cases:
         code = main(argv)

@@ -49,9 +49,14 @@ class TrialTask:
 
 def scheme_options(method: str, options: dict[str, Any]) -> SchemeOptions:
     """SchemeOptions from the JSON-able options of a sweep."""
-    paper = PaperOptions(**options.get("paper", {}))
-    direct = DirectOptions(**options.get("direct", {}))
+    paper = PaperOptions(**_tuples(options.get("paper", {})))
+    direct = DirectOptions(**_tuples(options.get("direct", {})))
     return SchemeOptions(method=method, paper=paper, direct=direct)
+
+
+def _tuples(settings: dict[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples of the options dataclasses."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
 
 
 def _row(task: TrialTask, scheme: str, result: OptimizeResult | None, error: str = "") -> dict:

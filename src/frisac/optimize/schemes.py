@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,14 @@ from frisac.optimize.result import OptimizeResult
 from frisac.optimize.transmit import cophase_psi
 from frisac.realization import Realization
 
-__all__ = ["METHODS", "SCHEMES", "SchemeOptions", "run_scheme", "run_schemes"]
+__all__ = [
+    "METHODS",
+    "SCHEMES",
+    "SchemeOptions",
+    "parse_method_options",
+    "run_scheme",
+    "run_schemes",
+]
 
 SCHEMES = ("perfect", "naive", "proposed", "random")
 METHODS = ("paper", "direct")
@@ -49,6 +57,59 @@ class SchemeOptions:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise FrisacInputError(f"method={self.method!r}: expected one of {', '.join(METHODS)}")
+
+
+_SETTINGS: dict[str, type] = {"paper": PaperOptions, "direct": DirectOptions}
+
+
+def parse_method_options(assignments: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Optimiser settings from ``METHOD.KEY=VALUE`` texts (the CLI's ``--option``).
+
+    ``direct.starts=1`` or ``paper.max_iterations=5``: KEY is a field of DirectOptions or
+    PaperOptions and VALUE is read as that field's type (true/false for booleans, a comma
+    list for tuples). Returns ``{"direct": {...}, "paper": {...}}`` (methods without
+    settings left out), JSON-able, as a sweep's ``options``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for text in assignments:
+        where = f"--option {text!r}"
+        name, sep, raw = text.partition("=")
+        method, dot, key = name.strip().partition(".")
+        if not sep or not dot or method not in _SETTINGS:
+            raise FrisacInputError(f"{where}: expected direct.KEY=VALUE or paper.KEY=VALUE")
+        defaults = {f.name: f.default for f in fields(_SETTINGS[method])}
+        if key not in defaults:
+            raise FrisacInputError(
+                f"{where}: {method} has no setting {key!r}; expected one of "
+                f"{', '.join(sorted(defaults))}"
+            )
+        out.setdefault(method, {})[key] = _typed(where, defaults[key], raw.strip())
+    return out
+
+
+def _typed(where: str, default: Any, raw: str) -> Any:
+    """``raw`` read as the type of ``default``; one clear line if it is not one."""
+    if isinstance(default, bool):
+        if raw.lower() in ("true", "1", "yes"):
+            return True
+        if raw.lower() in ("false", "0", "no"):
+            return False
+        raise FrisacInputError(f"{where}: expected true or false")
+    if isinstance(default, tuple):
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        if not items:
+            raise FrisacInputError(f"{where}: expected a comma-separated list")
+        if default and isinstance(default[0], str):
+            return items
+        return [_typed(where, 0.0, item) for item in items]
+    kind, label = (int, "an integer") if isinstance(default, int) else (float, "a number")
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise FrisacInputError(f"{where}: expected {label}") from None
+    if not np.isfinite(value) or value < 0:
+        raise FrisacInputError(f"{where}: expected {label} >= 0")
+    return value
 
 
 def _optimise(
