@@ -145,7 +145,7 @@ def test_export_csv_and_parquet(reference_store, tmp_path, capsys) -> None:
     assert "wrote 12 rows" in capsys.readouterr().out
 
 
-def test_method_options_reach_the_optimiser_and_the_sweep_identity(reference_store) -> None:
+def test_method_options_reach_the_optimiser_and_the_sweep_identity(reference_store, capsys) -> None:
     from frisac.experiments.trial import scheme_options
     from frisac.optimize.schemes import parse_method_options
 
@@ -170,6 +170,7 @@ def test_method_options_reach_the_optimiser_and_the_sweep_identity(reference_sto
     record = json.loads((reference_store / "provenance.json").read_text())
     assert record["sweep"]["options"] == {"direct": {"starts": 1, "restarts": 1, "rounds": 2}}
     assert main([*_sweep(reference_store), "--option", "direct.rounds=3"]) == 2
+    assert "holds another sweep" in capsys.readouterr().err
 
 
 def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> None:
