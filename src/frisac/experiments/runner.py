@@ -151,7 +151,7 @@ def _versions() -> dict[str, str]:
 
 
 def provenance(
-    spec: SweepSpec, *, command: Sequence[str] | None, executor: str, workers: int
+    spec: SweepSpec, *, command: Sequence[str] | None, executor: str, workers: int, code: str
 ) -> dict:
     """Where the numbers came from: scenario, command, seed, versions, commit, times."""
     return {
@@ -162,7 +162,7 @@ def provenance(
         "root_seed": spec.root_seed,
         "frisac_version": _versions().get("frisac", "unknown"),
         "git_commit": _git_commit(),
-        "code_fingerprint": code_fingerprint(),
+        "code_fingerprint": code,
         "packages": _versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -342,7 +342,7 @@ def _run_with(
         total = spec.trials * len(spec.values)
         already = sum(1 for unit in completed if unit[1] < spec.trials)
         tasks = pending_tasks(spec, completed)
-        record = provenance(spec, command=command, executor=executor, workers=n_workers)
+        record = provenance(spec, command=command, executor=executor, workers=n_workers, code=code)
         record["resumed_with_stored_trials"] = already
         record["code_fingerprints_in_store"] = [*earlier_codes, code]
         write_json_atomic(out / PROVENANCE_NAME, record)
