@@ -231,3 +231,48 @@ def test_singular_a_is_reported_not_hidden() -> None:
     assert np.isnan(ev.trace_mcrb_phi_rad2) and np.isnan(ev.crb_perfect_trace_rad2)
     assert not ev.a_negative_definite
     assert not np.isfinite(ev.cond_A)
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_tracking_matches_refinement_and_bounds(seed: int, monkeypatch) -> None:
+    """track_pseudo_true gives refine_pseudo_true's eta0 and transmit_bounds' MCRB there.
+
+    From a start near eta0 it takes the fused fast path (stops before a step < 1e-13 rad);
+    from a start far away it hands over to the refinement and must give exactly its result.
+    """
+    import frisac.metrics.sensing as sensing
+    from frisac.metrics.sensing import refine_pseudo_true, track_pseudo_true, transmit_bounds
+
+    handed_over = []
+    monkeypatch.setattr(
+        sensing,
+        "refine_pseudo_true",
+        lambda *a, **k: handed_over.append(1) or refine_pseudo_true(*a, **k),
+    )
+    r, d = _small(seed)
+    psi, Rx = np.asarray(d.psi), d.Rx
+    eta0 = pseudo_true(r, d)
+    for start, fast in ((eta0.phi_rad + 1e-6, True), (eta0.phi_rad + np.deg2rad(1.0), False)):
+        handed_over.clear()
+        tracked, bounds = track_pseudo_true(r, psi, Rx, start)
+        assert len(handed_over) == (0 if fast else 1)
+        refined = refine_pseudo_true(r, psi, Rx, start)
+        reference = transmit_bounds(r, psi, Rx, refined.phi_rad, refined.alpha)
+        assert tracked.converged
+        if fast:
+            assert np.max(np.abs(tracked.phi_rad - refined.phi_rad)) < 1e-12
+            assert abs(tracked.alpha - refined.alpha) < 1e-9 * abs(refined.alpha)
+            pairs = (
+                (bounds.mcrb, reference.mcrb),
+                (bounds.A, reference.A),
+                (bounds.B, reference.B),
+            )
+            for ours, theirs in pairs:
+                # entries span 12 decades: tolerance scaled per entry by sqrt(|M_ii M_jj|)
+                scale = np.sqrt(np.outer(np.abs(np.diag(theirs)), np.abs(np.diag(theirs))))
+                assert np.all(np.abs(ours - theirs) <= 1e-8 * scale)
+        else:  # a 1 deg start is outside the quadratic region: exactly the refinement
+            assert np.array_equal(tracked.phi_rad, refined.phi_rad)
+            assert tracked.alpha == refined.alpha
+            assert np.array_equal(bounds.mcrb, reference.mcrb)
+        np.testing.assert_allclose(tracked.phi_rad, eta0.phi_rad, rtol=0, atol=1e-10)

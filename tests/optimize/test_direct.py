@@ -152,9 +152,9 @@ def test_reusing_the_trial_refinement_changes_no_number(monkeypatch) -> None:
     r = _small(3)
     options = DirectOptions(barrier_weights=(1e-3,), max_iterations=40, starts=1, rounds=1)
     calls = []
-    refine = direct.refine_pseudo_true
+    track = direct.track_pseudo_true
     monkeypatch.setattr(
-        direct, "refine_pseudo_true", lambda *a, **k: calls.append(1) or refine(*a, **k)
+        direct, "track_pseudo_true", lambda *a, **k: calls.append(1) or track(*a, **k)
     )
     reused = direct_optimize(r, cophase_psi(r), options=options)
     n_reused = len(calls)

@@ -48,6 +48,7 @@ __all__ = [
     "fisher_and_a",
     "grid_model_vectors",
     "least_squares_derivatives",
+    "least_squares_from_grams",
     "mcrb_from_blocks",
     "model_derivatives",
     "model_matrix",
@@ -55,6 +56,7 @@ __all__ = [
     "pseudo_true",
     "refine_pseudo_true",
     "search_grid",
+    "track_pseudo_true",
     "transmit_bounds",
     "true_echo_matrix",
 ]
@@ -129,7 +131,7 @@ def _first_derivative_coefficients(alpha: complex) -> ComplexArray:
 
     d_phi_i = alpha dOmega/dphi_i, d_Re = Omega, d_Im = j Omega.
     """
-    return np.stack([alpha * _K_D1[0], alpha * _K_D1[1], _K_OMEGA, 1j * _K_OMEGA])
+    return alpha * _K1_ALPHA + _K1_FIXED
 
 
 def _second_derivative_coefficients(alpha: complex) -> ComplexArray:
@@ -138,12 +140,24 @@ def _second_derivative_coefficients(alpha: complex) -> ComplexArray:
     d_phi_i phi_j = alpha d^2 Omega / dphi_i dphi_j, d_phi_i Re = dOmega/dphi_i,
     d_phi_i Im = j dOmega/dphi_i, d_alpha alpha = 0.
     """
-    k = np.zeros((4, 4, 6, 6), dtype=np.complex128)
-    k[:2, :2] = alpha * _K_D2
+    return alpha * _K2_ALPHA + _K2_FIXED
+
+
+def _split_coefficients() -> tuple[ComplexArray, ...]:
+    """The coefficient stacks as alpha * (part with alpha) + (part without), built once."""
+    zero = np.zeros((6, 6), dtype=np.complex128)
+    k1_alpha = np.stack([_K_D1[0], _K_D1[1], zero, zero])
+    k1_fixed = np.stack([zero, zero, _K_OMEGA, 1j * _K_OMEGA])
+    k2_alpha = np.zeros((4, 4, 6, 6), dtype=np.complex128)
+    k2_alpha[:2, :2] = _K_D2
+    k2_fixed = np.zeros((4, 4, 6, 6), dtype=np.complex128)
     for i in range(2):
-        k[i, 2] = k[2, i] = _K_D1[i]
-        k[i, 3] = k[3, i] = 1j * _K_D1[i]
-    return k
+        k2_fixed[i, 2] = k2_fixed[2, i] = _K_D1[i]
+        k2_fixed[i, 3] = k2_fixed[3, i] = 1j * _K_D1[i]
+    return k1_alpha, k1_fixed, k2_alpha, k2_fixed
+
+
+_K1_ALPHA, _K1_FIXED, _K2_ALPHA, _K2_FIXED = _split_coefficients()
 
 
 # ------------------------------------------------------------------ model and echo
@@ -240,19 +254,9 @@ def _gram(V: ComplexArray, Rx: ComplexArray, C: ComplexArray) -> tuple[ComplexAr
     return VH @ V, VH @ (Rx @ V), VH @ (C @ V)
 
 
-def _inner(K1: ComplexArray, K2: ComplexArray, P: ComplexArray, Q: ComplexArray) -> ComplexArray:
-    """tr(K1^H P K2 Q) for K1 (..., 6, 6) and K2 (..., 6, 6): <V K1 V^H, V K2 V^H> / T."""
-    return np.einsum("...ba,...ba->...", K1.conj(), P @ K2 @ Q)
-
-
 def _gram_matrix(K: ComplexArray, P: ComplexArray, Q: ComplexArray) -> ComplexArray:
     """tr(K_i^H P K_j Q) for all pairs of a stack K (n, 6, 6), shape (n, n)."""
-    return np.einsum("iba,jba->ij", K.conj(), P @ K @ Q)
-
-
-def _data_term(K: ComplexArray, S: ComplexArray) -> ComplexArray:
-    """tr(K S^H) = tr(V K V^H C^H) for a stack K (..., 6, 6)."""
-    return np.einsum("...ab,ab->...", K, S.conj())
+    return np.einsum("iab,jab->ij", K.conj(), P @ K @ Q)
 
 
 def least_squares_derivatives(
@@ -277,12 +281,25 @@ def least_squares_derivatives(
     gram : float (4, 4), Re<d_i, d_j> (B = 2 gram / sigma_s^2, eq. 24).
     """
     P, Q, S = _gram(V, Rx, C)
+    return least_squares_from_grams(P, Q, S, alpha, T)
+
+
+def least_squares_from_grams(
+    P: ComplexArray, Q: ComplexArray, S: ComplexArray, alpha: complex, T: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`least_squares_derivatives` from the Gram matrices P = V^H V, Q = V^H Rx V and
+    S = V^H C V (each (6, 6)) instead of V."""
     K1 = _first_derivative_coefficients(alpha)
     K2 = _second_derivative_coefficients(alpha)
-    K_mu = alpha * _K_OMEGA
+    # <V K1 V^H, V K2 V^H> = T tr(K1^H P K2 Q) and T tr(V K V^H C^H) = T tr(K S^H) = T sum_ab
+    # K_ab conj(S_ab); with mu = alpha g g^H (K_mu = alpha e_0 e_0^T),
+    # tr(K_mu^H P K Q) = sum_ab K_ab (Q K_mu^H P)_ba, so both residual terms are one
+    # contraction with S^* - (Q K_mu^H P)^T.
+    Z_mu = np.conj(alpha) * np.outer(Q[:, 0], P[0, :])  # Q K_mu^H P
+    residual = S.conj() - Z_mu.T
     gram = T * np.real(_gram_matrix(K1, P, Q))
-    residual_1 = T * (_data_term(K1, S) - _inner(K_mu, K1, P, Q))
-    residual_2 = T * (_data_term(K2, S) - _inner(K_mu, K2, P, Q))
+    residual_1 = T * np.einsum("iab,ab->i", K1, residual)
+    residual_2 = T * np.einsum("ijab,ab->ij", K2, residual)
     grad = -2.0 * np.real(residual_1)
     hess = 2.0 * gram - 2.0 * np.real(residual_2)
     return grad, 0.5 * (hess + hess.T), 0.5 * (gram + gram.T)
@@ -625,11 +642,7 @@ def pseudo_true(
     Rx = design.Rx
     data = _search_data(r, np.asarray(design.psi), Rx, C)
     C = data.C
-    half = np.deg2rad(window_deg)
-    lower = r.phi_target - half
-    upper = r.phi_target + half
-    lower[0] = max(lower[0], -np.pi / 2)
-    upper[0] = min(upper[0], np.pi / 2)
+    lower, upper = _window(r, window_deg)
     starts = _grid_candidates(
         data,
         R_y=r.R_y,
@@ -671,6 +684,14 @@ def pseudo_true(
     )
 
 
+def _window(r: Realization, window_deg: float) -> tuple[FloatArray, FloatArray]:
+    """The search window: +-window_deg around the true angles, elevation within +-90 deg."""
+    half = np.deg2rad(window_deg)
+    lower = np.maximum(r.phi_target - half, [-np.pi / 2, -np.inf])
+    upper = np.minimum(r.phi_target + half, [np.pi / 2, np.inf])
+    return lower, upper
+
+
 def refine_pseudo_true(
     realization: Realization,
     psi: ComplexArray,
@@ -690,9 +711,7 @@ def refine_pseudo_true(
     r = realization
     data = _search_data(r, psi, Rx, C)
     C = data.C
-    half = np.deg2rad(window_deg)
-    lower = np.maximum(r.phi_target - half, [-np.pi / 2, -np.inf])
-    upper = np.minimum(r.phi_target + half, [np.pi / 2, np.inf])
+    lower, upper = _window(r, window_deg)
     refined = _refine(
         data,
         np.asarray(phi_start, dtype=float),
@@ -763,6 +782,85 @@ def transmit_bounds(
     A = -hess / r.noise_sensing_w
     B = 2.0 * gram / r.noise_sensing_w
     return SensingBounds(A=A, B=B, mcrb=mcrb_from_blocks(A, B), gradient=grad)
+
+
+def _symmetric_2x2_condition(h: FloatArray) -> float:
+    """Condition number of a real symmetric 2 x 2 matrix, from its eigenvalues in closed form."""
+    mean = 0.5 * (h[0, 0] + h[1, 1])
+    radius = float(np.hypot(0.5 * (h[0, 0] - h[1, 1]), 0.5 * (h[0, 1] + h[1, 0])))
+    small, large = abs(mean) - radius, abs(mean) + radius
+    return large / small if small > 0 else np.inf
+
+
+def track_pseudo_true(
+    realization: Realization,
+    psi: ComplexArray,
+    Rx: ComplexArray,
+    phi_start: FloatArray,
+    *,
+    C: ComplexArray | None = None,
+    M: ComplexArray | None = None,
+    max_newton_iterations: int = MAX_NEWTON_ITERATIONS,
+) -> tuple[PseudoTrue, SensingBounds]:
+    """:func:`refine_pseudo_true` from ``phi_start`` and :func:`transmit_bounds` at its result,
+    sharing the model vectors: the tracking step of optimisers that move the design slowly.
+
+    Fast path: while the concentrated Hessian is positive definite, the Newton step is shorter
+    than QUADRATIC_REGION_RAD and the iterate stays strictly inside the window, take pure
+    Newton steps (what :func:`_refine` does there too). When the next step would be shorter
+    than NEWTON_STEP_TOL_RAD, stop at the point where it was computed and return A, B and
+    the MCRB from the Gram matrices already formed there. The point differs from
+    refine_pseudo_true's (which takes that last step and then forms the model vectors twice
+    more, for alpha and for the bounds) by less than NEWTON_STEP_TOL_RAD = 1e-13 rad.
+    Anything else (a longer step, an indefinite Hessian, the window edge, an ill-conditioned
+    alpha block, no signal) hands over to refine_pseudo_true and transmit_bounds from
+    ``phi_start``, so such cases give exactly their results.
+
+    ``M = model_matrix(H_BR, psi)`` and ``C = Gbar Rx`` may be passed if already known.
+    """
+    r = realization
+    if M is None:
+        M = model_matrix(r.H_BR, psi)
+    if C is None:
+        C = true_echo_matrix(r, psi) @ Rx
+    lower, upper = _window(r, WINDOW_DEG)
+    phi = np.asarray(phi_start, dtype=float)
+    for iteration in range(1, max_newton_iterations + 1):
+        if not (np.all(phi > lower) and np.all(phi < upper)):
+            break
+        V = model_vectors(M, phi, r.ris_positions_m, r.wavelength)
+        P, Q, S = _gram(V, Rx, C)
+        den = P[0, 0].real * Q[0, 0].real
+        if not den > 0:
+            break
+        alpha = complex(S[0, 0] / den)  # _best_alpha: g^H C g / (|g|^2 g^H Rx g)
+        grad, hess, gram = least_squares_from_grams(P, Q, S, alpha, r.T)
+        h_pp, h_pa, h_aa = hess[:2, :2], hess[:2, 2:], hess[2:, 2:]
+        if not np.all(np.isfinite(hess)) or _symmetric_2x2_condition(h_aa) > 1e15:
+            break
+        h_conc = h_pp - h_pa @ np.linalg.solve(h_aa, h_pa.T)
+        det = h_conc[0, 0] * h_conc[1, 1] - h_conc[0, 1] * h_conc[1, 0]
+        if not (h_conc[0, 0] > 0 and det > 0):
+            break
+        direction = -np.linalg.solve(h_conc, grad[:2])
+        step = float(np.linalg.norm(direction))
+        if step < NEWTON_STEP_TOL_RAD:
+            A = -hess / r.noise_sensing_w
+            B = 2.0 * gram / r.noise_sensing_w
+            eta = PseudoTrue(
+                phi_rad=phi,
+                alpha=alpha,
+                newton_iterations=iteration,
+                last_step_rad=step,
+                on_window_boundary=False,
+                converged=True,
+            )
+            return eta, SensingBounds(A=A, B=B, mcrb=mcrb_from_blocks(A, B), gradient=grad)
+        if not step < QUADRATIC_REGION_RAD:
+            break
+        phi = phi + direction
+    eta = refine_pseudo_true(r, psi, Rx, phi_start, C=C)
+    return eta, transmit_bounds(r, psi, Rx, eta.phi_rad, eta.alpha, C=C)
 
 
 def crb_perfect(realization: Realization, design: Design) -> FloatArray:

@@ -35,9 +35,11 @@ from frisac.errors import FrisacInputError
 from frisac.metrics import Evaluation, evaluate
 from frisac.metrics.sensing import (
     PseudoTrue,
+    SensingBounds,
+    echo_factors,
+    model_matrix,
     pseudo_true,
-    refine_pseudo_true,
-    transmit_bounds,
+    track_pseudo_true,
 )
 from frisac.optimize.gradient import mcrb_gradient
 from frisac.optimize.result import IterationRecord, OptimizeResult
@@ -101,26 +103,30 @@ class _Problem:
         self.work = r.working_idx
         self.psi_fixed = np.array(start.psi)
         self.N, self.K = r.N_t, r.K
-        w, U = np.linalg.eigh(np.asarray(start.Rs))
-        self.L0 = U * np.sqrt(np.maximum(w, 0.0))
+        w, vectors = np.linalg.eigh(np.asarray(start.Rs))
+        self.L0 = vectors * np.sqrt(np.maximum(w, 0.0))
         self.rank = self.L0.shape[1]
-        # Rows u_{k,r} of hbar_k = sum_r psi_r u_{k,r}: U_k[r] = conj(h_rk) conj(H_BR[:, r]).
+        # hbar_k = sum_r psi_r conj(h_rk) conj(H_BR[:, r]): the working part is one product
+        # conj(H_BR,W) (psi_W o conj(h_W)), shape (N, K).
         work = self.work
-        self.U = (
-            np.conj(r.h[work].T)[:, :, None] * np.conj(r.H_BR[:, work].T)[None, :, :]
-        )  # (K, W, N)
-        self.U_conj = np.conj(self.U)
+        self.H_work = r.H_BR[:, work]  # (N, W)
+        self.H_work_conj = np.conj(self.H_work)
+        self.h_work = r.h[work]  # (W, K)
+        self.h_work_conj = np.conj(self.h_work)
         psi_f = np.array(start.psi)
         psi_f[self.work] = 0.0
         self.hbar_fixed = true_channels(r, psi_f)  # contribution of the faulty elements
         self.positions = r.ris_positions_m
+        # Echo factors (eqs. 12-13): gW = (H_BR,W diag(a_W(phi))) conj(psi_W); gF is fixed.
+        self.H_target = self.H_work * r.steering_target[work][None, :]
+        self.gF = echo_factors(r, self.psi_fixed)[1]
         self.phi0 = pseudo_true(r, start).phi_rad
         self.mu = 0.0
         self.evaluations = 0
-        # eta0 refined at the last line-search trial: (x, phi0 it started from, eta). The
-        # accepted trial is evaluated again with the gradient from the same phi0, so the
-        # refinement (deterministic) is reused instead of repeated.
-        self._trial_eta: tuple[FloatArray, FloatArray, PseudoTrue] | None = None
+        # eta0 tracked at the last line-search trial: (x, phi0 it started from, eta, bounds).
+        # The accepted trial is evaluated again with the gradient from the same phi0, so the
+        # tracking (deterministic) is reused instead of repeated.
+        self._trial_eta: tuple[FloatArray, FloatArray, PseudoTrue, SensingBounds] | None = None
 
     # -------------------------------------------------------------- packing
     def pack(self, design: Design) -> FloatArray:
@@ -151,7 +157,7 @@ class _Problem:
     # -------------------------------------------------------------- objective
     def sinr_terms(self, psi: ComplexArray, W: ComplexArray, L: ComplexArray) -> tuple:
         r = self.r
-        hbar = self.hbar_fixed + psi[self.work] @ self.U  # sum_w psi_w U[k, w, :]
+        hbar = self.hbar_fixed + (self.H_work_conj @ (psi[self.work][:, None] * self.h_work_conj)).T
         Z = hbar @ W  # Z[k, i] = hbar_k w_i
         HL = hbar @ L  # (K, rank)
         n = np.real(np.vdot(W, W)) + np.real(np.vdot(L, L))
@@ -175,6 +181,12 @@ class _Problem:
         P = r.p_max_w
         X = W @ W.conj().T + L @ L.conj().T
         Rx = (P / n) * X
+        M = model_matrix(r.H_BR, psi)
+        gW = self.H_target @ np.conj(psi[self.work])
+        Gbar = r.alpha * np.outer(gW, gW.conj()) + r.alpha_scatter * np.outer(
+            self.gF, self.gF.conj()
+        )
+        C = Gbar @ Rx
         cached = self._trial_eta
         if (
             REUSE_TRIAL_ETA
@@ -182,17 +194,28 @@ class _Problem:
             and np.array_equal(cached[0], x)
             and np.array_equal(cached[1], self.phi0)
         ):
-            eta = cached[2]
+            eta, bounds = cached[2], cached[3]
         else:
-            eta = refine_pseudo_true(r, psi, Rx, self.phi0)
-        self._trial_eta = (x.copy(), np.array(self.phi0), eta) if not need_gradient else None
-        if not need_gradient:  # line-search trials: the bound alone (no third derivatives)
-            bound = _trace_mcrb(r, psi, Rx, eta.phi_rad, eta.alpha)
+            eta, bounds = track_pseudo_true(r, psi, Rx, self.phi0, C=C, M=M)
+        if not need_gradient:  # line-search trials: eta0 and the bound alone
+            self._trial_eta = (x.copy(), np.array(self.phi0), eta, bounds)
+            bound = bounds.trace_mcrb_phi
             if not (np.isfinite(bound) and bound > 0):
                 return np.inf, None, np.inf
             return float(np.log(bound) - self.mu * np.sum(np.log(slack))), None, bound
+        self._trial_eta = None
         try:
-            g = mcrb_gradient(r, psi, Rx, eta.phi_rad, eta.alpha, positions_m=self.positions)
+            g = mcrb_gradient(
+                r,
+                psi,
+                Rx,
+                eta.phi_rad,
+                eta.alpha,
+                positions_m=self.positions,
+                M=M,
+                echo=(gW, self.gF),
+                H_target=self.H_target,
+            )
         except np.linalg.LinAlgError:
             return np.inf, None, np.inf
         if not (np.isfinite(g.value) and g.value > 0):
@@ -217,12 +240,13 @@ class _Problem:
             # d/dW_i of sum_k weight_ki |hbar_k w_i|^2 = 2 sum_k weight_ki hbar_k^H Z_ki
             gW = gW + 2 * hbar.conj().T @ (weight * Z) + 2 * dn * W
             gL = gL + 2 * hbar.conj().T @ (db[:, None] * HL) + 2 * dn * L
-            # psi: d|z|^2 = 2 Re(conj(z) dz), dz_ki = sum_r dpsi_r (U_k W)_{r,i}
+            # psi: d|z|^2 = 2 Re(conj(z) dz), dz_ki = sum_r dpsi_r (U_k W)_{r,i} with rows
+            # U_k[r] = conj(h_rk) conj(H_BR[:, r]) of hbar_k = sum_r psi_r U_k[r]:
             # sum_{k,i} weight_ki Z_ki conj(U_k W)_{r,i} + sum_{k,j} db_k HL_kj conj(U_k L)_{r,j}
             # = sum_{k,n} conj(U_krn) V_kn with V = (weight o Z) W^H + diag(db) HL L^H,
-            # contracted as (K, W, N) @ (K, N, 1) without forming U_k W or U_k L.
+            # = sum_k h_rk (V H_BR,W)_kr, without forming U_k W or U_k L.
             V = (weight * Z) @ W.conj().T + (db[:, None] * HL) @ L.conj().T  # (K, N)
-            g_psi_w = 2 * np.sum(self.U_conj @ V[:, :, None], axis=(0, 2))
+            g_psi_w = 2 * np.sum(self.h_work * (V @ self.H_work).T, axis=1)
             g_psi = g_psi.copy()
             g_psi[self.work] += g_psi_w
         psi_w = psi[self.work]
@@ -232,13 +256,6 @@ class _Problem:
         )
         self.phi0 = eta.phi_rad
         return value, grad, g.value
-
-
-def _trace_mcrb(
-    r: Realization, psi: ComplexArray, Rx: ComplexArray, phi: FloatArray, alpha: complex
-) -> float:
-    """tr(MCRB_phi) at eta = (phi, alpha) (eqs. 22-24), without gradient."""
-    return float(np.trace(transmit_bounds(r, psi, Rx, phi, alpha).mcrb[:2, :2]))
 
 
 def _lbfgs(

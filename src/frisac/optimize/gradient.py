@@ -111,38 +111,35 @@ def steering_basis(phi: FloatArray, positions_m: FloatArray, wavelength_m: float
     u, du, d2u = direction_derivatives(phi)
     e, a_ = (float(x) for x in np.asarray(phi, dtype=float))
     ce, se, ca, sa = np.cos(e), np.sin(e), np.cos(a_), np.sin(a_)
-    d3u = {
-        (0, 0, 0): np.array([se * ca, se * sa, -ce]),
-        (0, 0, 1): np.array([ce * sa, -ce * ca, 0.0]),
-        (0, 1, 1): np.array([se * ca, se * sa, 0.0]),
-        (1, 1, 1): np.array([ce * sa, -ce * ca, 0.0]),
-    }
-    t = kappa * (positions_m @ u)
-    t1 = kappa * (du @ positions_m.T)  # (2, R)
-    t2 = kappa * (d2u @ positions_m.T)  # (2, 2, R)
-    a = np.exp(-1j * t)
-    cols = [a, -1j * t1[0] * a, -1j * t1[1] * a]
-    for i, j in ((0, 0), (0, 1), (1, 1)):
-        cols.append((-1j * t2[i, j] - t1[i] * t1[j]) * a)
-    for key, vec in d3u.items():
-        i, j, k = key
-        t3 = kappa * (positions_m @ vec)
-        cols.append(
-            (
-                -1j * t3
-                - t2[i, k] * t1[j]
-                - t1[i] * t2[j, k]
-                - t2[i, j] * t1[k]
-                + 1j * t1[i] * t1[j] * t1[k]
-            )
-            * a
-        )
-    return np.stack(cols, axis=1)
-
-
-def _pq(X: ComplexArray, P: ComplexArray, Y: ComplexArray, Q: ComplexArray) -> ComplexArray:
-    """tr(X^H P Y Q) over leading stack dimensions of X and Y (broadcast)."""
-    return np.einsum("...ba,...ba->...", X.conj(), P @ Y @ Q)
+    directions = np.stack(
+        [
+            u,
+            du[0],
+            du[1],
+            d2u[0, 0],
+            d2u[0, 1],
+            d2u[1, 1],
+            [se * ca, se * sa, -ce],  # d3u / de de de
+            [ce * sa, -ce * ca, 0.0],  # d3u / de de da
+            [se * ca, se * sa, 0.0],  # d3u / de da da
+            [ce * sa, -ce * ca, 0.0],  # d3u / da da da
+        ]
+    )
+    # theta and its derivatives at every element, one product: rows (R, 10).
+    t, te, ta, tee, tea, taa, teee, teea, teaa, taaa = (kappa * (positions_m @ directions.T)).T
+    # Coefficients c with a_S = c a, from the formula above (i, j, k over e, a).
+    coefficients = np.empty((t.size, 10), dtype=np.complex128)
+    coefficients[:, 0] = 1.0
+    coefficients[:, 1] = -1j * te
+    coefficients[:, 2] = -1j * ta
+    coefficients[:, 3] = -1j * tee - te * te
+    coefficients[:, 4] = -1j * tea - te * ta
+    coefficients[:, 5] = -1j * taa - ta * ta
+    coefficients[:, 6] = -1j * teee - 3.0 * tee * te + 1j * te**3
+    coefficients[:, 7] = -1j * teea - 2.0 * tea * te - tee * ta + 1j * te * te * ta
+    coefficients[:, 8] = -1j * teaa - 2.0 * tea * ta - te * taa + 1j * te * ta * ta
+    coefficients[:, 9] = -1j * taaa - 3.0 * taa * ta + 1j * ta**3
+    return coefficients * np.exp(-1j * t)[:, None]
 
 
 @dataclass(frozen=True)
@@ -168,20 +165,26 @@ def mcrb_gradient(
     alpha0: complex,
     *,
     positions_m: FloatArray | None = None,
+    M: ComplexArray | None = None,
+    echo: tuple[ComplexArray, ComplexArray] | None = None,
+    H_target: ComplexArray | None = None,
 ) -> McrbGradient:
     """tr(MCRB_phi) at eta0 = (phi0, alpha0) and its exact gradient in psi and Rx.
 
     phi0, alpha0 must be the pseudo-true parameter of (psi, Rx) (a stationary point of L);
     the gradient accounts for its motion through the implicit function theorem.
+    ``M = model_matrix(H_BR, psi)``, ``echo = echo_factors(realization, psi)`` and
+    ``H_target = H_BR[:, working] diag(a_W(phi))`` may be passed if already known.
     """
     r = realization
     pos = r.ris_positions_m if positions_m is None else positions_m
     T, sigma2 = r.T, r.noise_sensing_w
     c = 2.0 * T / sigma2
     basis = steering_basis(phi0, pos, r.wavelength)  # (R, 10)
-    M = model_matrix(r.H_BR, psi)
+    if M is None:
+        M = model_matrix(r.H_BR, psi)
     V = M @ basis  # (N, 10)
-    gW, gF = echo_factors(r, psi)
+    gW, gF = echo_factors(r, psi) if echo is None else echo
     Gbar = r.alpha * np.outer(gW, gW.conj()) + r.alpha_scatter * np.outer(gF, gF.conj())
     C = Gbar @ Rx
     VH = V.conj().T
@@ -189,9 +192,16 @@ def mcrb_gradient(
     K1, K2, K3 = _coefficient_stacks(alpha0)
     K_mu = alpha0 * _OMEGA[()]
 
-    B = c * np.real(_pq(K1[:, None], P, K1[None, :], Q))
-    data2 = np.einsum("ijab,ab->ij", K2, S.conj())
-    A = -B + c * np.real(data2 - _pq(K_mu, P, K2, Q))
+    # Every inner product tr(X^H P Y Q) is formed from P Y Q (Y one of the four K1) or from
+    # Z = Q X^H P (X = K_mu or one of the K1) as sum_ab Y_ab Z_ba: a handful of 10 x 10
+    # products instead of one per pair of stacked coefficient matrices.
+    PK1Q = P @ K1 @ Q  # (4, 10, 10)
+    Z1 = Q @ np.conj(np.swapaxes(K1, -1, -2)) @ P  # (4, 10, 10): Q K1_i^H P
+    Z_mu = Q @ K_mu.conj().T @ P
+    residual = S.conj() - Z_mu.T  # tr(K S^H) - tr(K_mu^H P K Q) = sum_ab K_ab residual_ab
+
+    B = c * np.real(np.einsum("iab,jab->ij", K1.conj(), PK1Q))  # Re<d_i, d_j>
+    A = -B + c * np.real(np.einsum("ijab,ab->ij", K2, residual))
     B = 0.5 * (B + B.T)
     A = 0.5 * (A + A.T)
 
@@ -206,13 +216,12 @@ def mcrb_gradient(
 
     # grad_eta f through dA/deta and dB/deta (third derivatives of the model).
     dB = c * np.real(
-        _pq(np.swapaxes(K2, 0, 1)[:, :, None], P, K1[None, None, :], Q)  # [k, i, j]: <d_ik, d_j>
-        + _pq(K1[None, :, None], P, np.swapaxes(K2, 0, 1)[:, None, :], Q)  # <d_i, d_jk>
+        np.einsum("ikab,jab->kij", K2.conj(), PK1Q)  # [k, i, j]: <d_ik, d_j>
+        + np.einsum("jkab,iba->kij", K2, Z1)  # <d_i, d_jk>
     )
-    data3 = np.einsum("ijkab,ab->kij", K3, S.conj())
-    cross = _pq(K1[:, None, None], P, K2[None], Q)  # [k, i, j]: <d_k, d_ij>
-    mu3 = _pq(K_mu, P, np.transpose(K3, (2, 0, 1, 3, 4)), Q)  # [k, i, j]: <mu, d_ijk>
-    dA = c * np.real(data3 - cross - mu3) - dB
+    cross = np.einsum("ijab,kba->kij", K2, Z1)  # [k, i, j]: <d_k, d_ij>
+    data_mu3 = np.einsum("ijkab,ab->kij", K3, residual)  # data term - <mu, d_ijk>
+    dA = c * np.real(data_mu3 - cross) - dB
     grad_eta = np.einsum("ij,kij->k", G_A, dA) + np.einsum("ij,kij->k", G_B, dB)
     lam = A_inv @ grad_eta / sigma2
 
@@ -240,9 +249,11 @@ def mcrb_gradient(
     # V = H_BR diag(conj psi) basis; gW = H_BR,W (conj(psi_W) o a_W(phi_target)).
     HG = r.H_BR.conj().T @ gamma_V  # (R, 10)
     grad_psi = np.sum(np.conj(HG) * basis, axis=1)
+    # d gW = H_BR,W diag(a_W) d conj(psi_W): conj(H_BR,W^H gamma) o a_W = conj(H_target^H gamma)
     work = r.working_idx
-    a_target = r.steering_target
-    grad_psi[work] += np.conj(r.H_BR[:, work].conj().T @ gamma_gW) * a_target[work]
+    if H_target is None:
+        H_target = r.H_BR[:, work] * r.steering_target[work][None, :]
+    grad_psi[work] += np.conj(gamma_gW) @ H_target
     return McrbGradient(
         value=value,
         grad_psi=grad_psi,
