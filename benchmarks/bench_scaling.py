@@ -5,6 +5,8 @@ F = R / 4, N_t = 32, K = 4 (Table I otherwise), one realisation each. The direct
 runs everywhere (perfect, then proposed from its phases). The paper's method runs while a
 single scheme finishes within --cap seconds; larger sizes are skipped once one does not.
 Writes a JSON-lines record per size (--out), a markdown table and the plot docs/scaling.png.
+``--methods direct-2w`` runs the direct method with ``DirectOptions(workers=2)`` (the
+descents of each round in two processes: both cores of the machine).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scaling.py --cap 1800
 """
@@ -22,10 +24,17 @@ import numpy as np
 from frisac import Scenario, draw_realization
 from frisac.experiments.spec import trial_seed
 from frisac.optimize import SchemeOptions, run_schemes
+from frisac.optimize.direct import DirectOptions
 
 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
 
 SIZES = [(5, 10), (10, 10), (15, 10), (20, 10), (30, 10), (40, 10), (32, 32)]
+VARIANTS = {
+    "direct": SchemeOptions(method="direct"),
+    "paper": SchemeOptions(method="paper"),
+    # The same direct method with the descents of each round in two processes (both cores).
+    "direct-2w": SchemeOptions(method="direct", direct=DirectOptions(workers=2)),
+}
 
 
 def run(R_y: int, R_z: int, method: str) -> dict:
@@ -33,7 +42,7 @@ def run(R_y: int, R_z: int, method: str) -> dict:
     scenario = Scenario.default().replace(R_y=R_y, R_z=R_z, F=R // 4)
     r = draw_realization(scenario, np.random.default_rng(trial_seed(2000, R, 0)))
     start = time.perf_counter()
-    results = run_schemes(r, ["perfect", "proposed"], options=SchemeOptions(method=method))
+    results = run_schemes(r, ["perfect", "proposed"], options=VARIANTS[method])
     total = time.perf_counter() - start
     return {
         "R_y": R_y,
@@ -104,8 +113,13 @@ def report(records: list[dict], plot: Path | None) -> None:
     from frisac.plotting import save_figure
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for method, style in (("direct", "o-"), ("paper", "s--")):
-        recs = sorted((r for r in records if r["method"].startswith(method)), key=lambda x: x["R"])
+    groups = (
+        ("o-", lambda m: m == "direct"),
+        ("^-", lambda m: m == "direct-2w"),
+        ("s--", lambda m: m.startswith("paper")),
+    )
+    for style, member in groups:
+        recs = sorted((r for r in records if member(r["method"])), key=lambda x: x["R"])
         if recs:
             ax.loglog(
                 [r["R"] for r in recs],
@@ -135,7 +149,7 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=1800.0, help="paper: seconds per scheme")
     parser.add_argument("--out", type=Path, default=Path("bench_scaling.jsonl"))
     parser.add_argument("--plot", type=Path, default=Path("docs/scaling.png"))
-    parser.add_argument("--methods", nargs="+", default=["direct", "paper"])
+    parser.add_argument("--methods", nargs="+", default=["direct", "paper"], choices=VARIANTS)
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--max-r", type=int, default=None, help="skip sizes with more elements")
     parser.add_argument("--min-r", type=int, default=None, help="skip sizes with fewer elements")

@@ -26,6 +26,7 @@ __all__ = [
     "direction_from_angles",
     "ris_element_indices",
     "ris_positions",
+    "steering_basis",
     "steering_derivatives",
     "steering_vector",
     "ula_positions",
@@ -173,3 +174,52 @@ def steering_derivatives(
     da = -1j * theta_i * a
     d2a = (-1j * theta_ij - theta_i[:, None, :] * theta_i[None, :, :]) * a
     return a, da, d2a
+
+
+def steering_basis(
+    phi: ArrayLike, positions_m: FloatArray, wavelength_m: float, order: int = 3
+) -> ComplexArray:
+    """a(phi) with all its derivatives up to ``order`` (2 or 3), as the columns
+    [a, a_e, a_a, a_ee, a_ea, a_aa] (+ [a_eee, a_eea, a_eaa, a_aaa] for order 3), shape
+    (R, 6) or (R, 10).
+
+    With theta = kappa u(phi) . p and a = exp(-j theta), every column is a polynomial in the
+    derivatives of theta times a (eqs. 54-61 and one order more):
+    a_i = -j theta_i a, a_ij = (-j theta_ij - theta_i theta_j) a,
+    a_ijk = (-j theta_ijk - theta_ik theta_j - theta_i theta_jk - theta_ij theta_k
+             + j theta_i theta_j theta_k) a.
+    The columns are built as rows of one contiguous (n, R) array (the result is its
+    transpose): the optimisers evaluate this thousands of times on large RIS.
+    """
+    if order not in (2, 3):
+        raise ValueError(f"order: {order!r}; expected 2 or 3")
+    kappa = 2.0 * np.pi / wavelength_m
+    u, du, d2u = direction_derivatives(phi)
+    e, a_ = (float(x) for x in np.asarray(phi, dtype=float))
+    ce, se, ca, sa = np.cos(e), np.sin(e), np.cos(a_), np.sin(a_)
+    rows = [u, du[0], du[1], d2u[0, 0], d2u[0, 1], d2u[1, 1]]
+    if order == 3:
+        rows += [
+            [se * ca, se * sa, -ce],  # d3u / de de de
+            [ce * sa, -ce * ca, 0.0],  # d3u / de de da
+            [se * ca, se * sa, 0.0],  # d3u / de da da
+            [ce * sa, -ce * ca, 0.0],  # d3u / da da da
+        ]
+    theta = kappa * (np.array(rows) @ positions_m.T)  # (n, R): theta and its derivatives
+    n, R = theta.shape
+    t, te, ta, tee, tea, taa = theta[:6]
+    real = np.zeros((n, R))  # coefficient c of each column a_S = (real + j imag) a
+    imag = np.zeros((n, R))
+    real[0] = 1.0
+    imag[1] = -te
+    imag[2] = -ta
+    real[3], imag[3] = -te * te, -tee
+    real[4], imag[4] = -te * ta, -tea
+    real[5], imag[5] = -ta * ta, -taa
+    if order == 3:
+        teee, teea, teaa, taaa = theta[6:]
+        real[6], imag[6] = -3.0 * tee * te, te * te * te - teee
+        real[7], imag[7] = -2.0 * tea * te - tee * ta, te * te * ta - teea
+        real[8], imag[8] = -2.0 * tea * ta - te * taa, te * ta * ta - teaa
+        real[9], imag[9] = -3.0 * taa * ta, ta * ta * ta - taaa
+    return ((real + 1j * imag) * np.exp(-1j * t)).T

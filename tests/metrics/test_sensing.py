@@ -276,3 +276,29 @@ def test_tracking_matches_refinement_and_bounds(seed: int, monkeypatch) -> None:
             assert tracked.alpha == refined.alpha
             assert np.array_equal(bounds.mcrb, reference.mcrb)
         np.testing.assert_allclose(tracked.phi_rad, eta0.phi_rad, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("R_y, R_z", [(5, 3), (40, 2)])
+def test_grid_model_vectors_match_the_steering_vector(R_y: int, R_z: int) -> None:
+    """The separable grid evaluation (running products over r_y) equals M a(phi) everywhere."""
+    from frisac.metrics.sensing import grid_model_vectors
+
+    r, d = _small(2, R_y=R_y, R_z=R_z, F=1)
+    M = model_matrix(r.H_BR, np.asarray(d.psi))
+    phi_e = r.phi_target[0] + np.deg2rad(np.linspace(-15, 15, 7))
+    phi_a = r.phi_target[1] + np.deg2rad(np.linspace(-15, 15, 9))
+    grid = grid_model_vectors(
+        M,
+        R_y=r.R_y,
+        R_z=r.R_z,
+        d_y_m=r.d_y,
+        d_z_m=r.d_z,
+        wavelength_m=r.wavelength,
+        phi_e=phi_e,
+        phi_a=phi_a,
+    )
+    assert grid.shape == (r.N_t, phi_e.size, phi_a.size)
+    for i, e in enumerate(phi_e):
+        for j, a in enumerate(phi_a):
+            direct = M @ steering_vector(np.array([e, a]), r.ris_positions_m, r.wavelength)
+            assert np.linalg.norm(grid[:, i, j] - direct) <= 1e-12 * np.linalg.norm(direct)

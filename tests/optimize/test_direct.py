@@ -221,3 +221,48 @@ def test_rounds_only_keep_real_improvements(direct_small) -> None:
                 assert after < before * (1 - options.round_rtol)
     proposed = results["proposed"]
     assert proposed.trace_mcrb_phi == min(h.trace_mcrb_phi for h in proposed.history)
+
+
+@pytest.fixture
+def worker_pools():
+    """Shut the direct method's worker processes down after the test (other tests check
+    that no child process outlives them)."""
+    import frisac.optimize.direct as direct
+
+    yield direct._POOLS
+    direct._shutdown_pools()
+
+
+def test_worker_processes_change_no_number(worker_pools) -> None:
+    """Descents of a round (two lineages side by side) in two worker processes: the same
+    design, history and progress as in one process."""
+    r = _small(5)
+    light = {"barrier_weights": (1e-3, 1e-5), "max_iterations": 60, "starts": 2, "rounds": 2}
+    reports: dict[int, list[tuple[int, int]]] = {1: [], 2: []}
+    results = {}
+    other_phases = np.exp(1j * np.random.default_rng(0).uniform(0, 2 * np.pi, r.R))
+    for workers in (1, 2):
+        results[workers] = direct_optimize(
+            r,
+            cophase_psi(r),
+            extra_phases=[other_phases],
+            options=DirectOptions(**light, workers=workers),
+            progress=lambda done, total, _, w=workers: reports[w].append((done, total)),
+        )
+    assert 2 in worker_pools  # the two-worker run did use worker processes
+    serial, parallel = results[1], results[2]
+    assert serial.design is not None and parallel.design is not None
+    assert serial.iterations == parallel.iterations > 0
+    assert np.array_equal(serial.design.psi, parallel.design.psi)
+    assert np.array_equal(serial.design.W, parallel.design.W)
+    assert np.array_equal(serial.design.Rs, parallel.design.Rs)
+    assert [h.block for h in serial.history] == [h.block for h in parallel.history]
+    assert any(h.block.startswith("lineage 1") for h in serial.history)
+    assert [h.iteration for h in parallel.history] == list(range(len(parallel.history)))
+    assert reports[1] == reports[2] and reports[1][-1][0] == reports[1][-1][1]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_worker_count_must_be_a_positive_integer(workers) -> None:
+    with pytest.raises(FrisacInputError, match=r"direct\.workers: .*expected an integer >= 1"):
+        DirectOptions(workers=workers)

@@ -22,7 +22,6 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -33,6 +32,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from frisac._processes import exit_with_parent
 from frisac.errors import FrisacInputError
 from frisac.experiments.spec import SweepSpec
 from frisac.experiments.store import ResultStore
@@ -204,22 +204,6 @@ class _InlineExecutor:
         return None
 
 
-def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
-    """Pool-worker initializer: end this worker once its parent is gone.
-
-    A worker of a killed client (SIGKILL) would otherwise wait on its task queue forever.
-    """
-
-    def watch() -> None:  # pragma: no cover - runs in the worker process
-        while os.getppid() == parent_pid:
-            time.sleep(interval_s)
-        for child in multiprocessing.active_children():  # e.g. an SDPA solve in flight
-            child.kill()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="frisac-parent-watch", daemon=True).start()
-
-
 class _ProcessExecutor:
     """A pool of spawned local processes with a bounded number of trials in flight."""
 
@@ -232,7 +216,7 @@ class _ProcessExecutor:
             pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_exit_with_parent,
+                initializer=exit_with_parent,
                 initargs=(os.getpid(),),
             )
             pending: dict[Future[list[dict[str, Any]]], TrialTask] = {}

@@ -32,7 +32,7 @@ import numpy as np
 
 from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design, check_compatible
-from frisac.geometry import steering_derivatives, steering_vector
+from frisac.geometry import steering_basis, steering_vector
 from frisac.realization import Realization
 
 __all__ = [
@@ -173,9 +173,7 @@ def model_vectors(
 
     g = M a(phi), g_i = M da/dphi_i, g_ij = M d^2a/dphi_i dphi_j (eqs. 52-61 in vector form).
     """
-    a, da, d2a = steering_derivatives(phi, positions_m, wavelength_m)
-    basis = np.stack([a, da[0], da[1], d2a[0, 0], d2a[0, 1], d2a[1, 1]], axis=1)
-    return M @ basis
+    return M @ steering_basis(phi, positions_m, wavelength_m, order=2)
 
 
 def echo_factors(realization: Realization, psi: ComplexArray) -> tuple[ComplexArray, ComplexArray]:
@@ -225,11 +223,18 @@ def grid_model_vectors(
     N_t = M.shape[0]
     M3 = M.reshape(N_t, R_z, R_y)
     r_z = np.arange(R_z)
-    r_y = np.arange(R_y)
     a_z = np.exp(-1j * kappa * d_z_m * np.sin(phi_e)[:, None] * r_z[None, :])  # (n_e, R_z)
-    partial = np.einsum("nzy,ez->eny", M3, a_z)  # (n_e, N_t, R_y)
+    # partial[e, n, y] = sum_z a_z[e, z] M3[n, z, y], as one matrix product
+    partial = (a_z @ M3.transpose(1, 0, 2).reshape(R_z, N_t * R_y)).reshape(-1, N_t, R_y)
     u_y = np.cos(phi_e)[:, None] * np.sin(phi_a)[None, :]  # (n_e, n_a)
-    a_y = np.exp(-1j * kappa * d_y_m * u_y[:, None, :] * r_y[None, :, None])  # (n_e, R_y, n_a)
+    # a_y[e, y, a] = step[e, a]^y by running products (one complex exp per grid point instead
+    # of R_y; relative error ~R_y eps, far below what the grid search resolves).
+    step = np.exp(-1j * kappa * d_y_m * u_y)  # (n_e, n_a)
+    a_y = np.empty((u_y.shape[0], R_y, u_y.shape[1]), dtype=np.complex128)  # (n_e, R_y, n_a)
+    a_y[:, 0] = 1.0
+    if R_y > 1:
+        repeated = np.broadcast_to(step[:, None, :], (u_y.shape[0], R_y - 1, u_y.shape[1]))
+        np.cumprod(repeated, axis=1, out=a_y[:, 1:])
     g = partial @ a_y  # (n_e, N_t, n_a)
     return np.transpose(g, (1, 0, 2))
 
@@ -323,6 +328,18 @@ def _equilibrate(A: FloatArray) -> FloatArray:
     return 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
 
 
+def _condition(M: FloatArray) -> float:
+    """2-norm condition number; from the eigenvalues when M is symmetric (A and B always
+    are: they are symmetrised where formed), which is several times cheaper than the SVD."""
+    if not np.all(np.isfinite(M)):
+        return np.inf
+    if not np.array_equal(M, M.T):
+        return float(np.linalg.cond(M))
+    magnitudes = np.abs(np.linalg.eigvalsh(M))
+    smallest = float(magnitudes.min())
+    return float(magnitudes.max()) / smallest if smallest > 0 else np.inf
+
+
 def mcrb_from_blocks(A: FloatArray, B: FloatArray) -> FloatArray:
     """MCRB = A^-1 B A^-1 (eq. 22), computed on the equilibrated matrices.
 
@@ -332,7 +349,7 @@ def mcrb_from_blocks(A: FloatArray, B: FloatArray) -> FloatArray:
     s = _equilibrate(A)
     A_s = A * np.outer(s, s)
     B_s = B * np.outer(s, s)
-    if not np.all(np.isfinite(A_s)) or np.linalg.cond(A_s) > 1e15:
+    if not np.all(np.isfinite(A_s)) or _condition(A_s) > 1e15:
         return np.full_like(A, np.nan)
     X = np.linalg.solve(A_s, B_s)
     M = np.linalg.solve(A_s, X.T).T
@@ -342,7 +359,7 @@ def mcrb_from_blocks(A: FloatArray, B: FloatArray) -> FloatArray:
 
 def _crb_from_fisher(B: FloatArray) -> FloatArray:
     s = _equilibrate(B)
-    if np.linalg.cond(B * np.outer(s, s)) > 1e15:
+    if _condition(B * np.outer(s, s)) > 1e15:
         return np.full_like(B, np.nan)
     inv = np.linalg.inv(B * np.outer(s, s))
     return 0.5 * (inv + inv.T) * np.outer(s, s)
@@ -578,7 +595,7 @@ def _refine(
         grad, hess, _ = least_squares_derivatives(V, alpha, data.Rx, data.C, data.T)
         # Concentrated Hessian: Schur complement of the alpha block (alpha is at its optimum).
         h_pp, h_pa, h_aa = hess[:2, :2], hess[:2, 2:], hess[2:, 2:]
-        if not np.all(np.isfinite(hess)) or np.linalg.cond(h_aa) > 1e15:
+        if not np.all(np.isfinite(hess)) or _condition(h_aa) > 1e15:
             stationarity = np.inf  # no signal toward the model (e.g. zero power)
             break
         h_conc = h_pp - h_pa @ np.linalg.solve(h_aa, h_pa.T)
@@ -784,14 +801,6 @@ def transmit_bounds(
     return SensingBounds(A=A, B=B, mcrb=mcrb_from_blocks(A, B), gradient=grad)
 
 
-def _symmetric_2x2_condition(h: FloatArray) -> float:
-    """Condition number of a real symmetric 2 x 2 matrix, from its eigenvalues in closed form."""
-    mean = 0.5 * (h[0, 0] + h[1, 1])
-    radius = float(np.hypot(0.5 * (h[0, 0] - h[1, 1]), 0.5 * (h[0, 1] + h[1, 0])))
-    small, large = abs(mean) - radius, abs(mean) + radius
-    return large / small if small > 0 else np.inf
-
-
 def track_pseudo_true(
     realization: Realization,
     psi: ComplexArray,
@@ -836,7 +845,7 @@ def track_pseudo_true(
         alpha = complex(S[0, 0] / den)  # _best_alpha: g^H C g / (|g|^2 g^H Rx g)
         grad, hess, gram = least_squares_from_grams(P, Q, S, alpha, r.T)
         h_pp, h_pa, h_aa = hess[:2, :2], hess[:2, 2:], hess[2:, 2:]
-        if not np.all(np.isfinite(hess)) or _symmetric_2x2_condition(h_aa) > 1e15:
+        if not np.all(np.isfinite(hess)) or _condition(h_aa) > 1e15:
             break
         h_conc = h_pp - h_pa @ np.linalg.solve(h_aa, h_pa.T)
         det = h_conc[0, 0] * h_conc[1, 1] - h_conc[0, 1] * h_conc[1, 0]

@@ -23,12 +23,20 @@ Technique.
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import cast
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from frisac._processes import exit_with_parent
 from frisac._types import ComplexArray, FloatArray
 from frisac.design import Design
 from frisac.errors import FrisacInputError
@@ -82,6 +90,16 @@ class DirectOptions:
     """Reject designs that leave the regime where the MCRB describes the estimator
     (SensingResult.bound_valid), when the start is inside it. Turning this off lets the
     optimiser starve the fitted echo to shrink tr(MCRB) toward zero (for research only)."""
+    workers: int = 1
+    """Processes that run the descents of a round side by side (1: all in this process).
+    The design does not depend on it. Worth it for one large problem on an idle machine
+    (each descent of a 32 x 32 RIS takes seconds); the worker processes start once per
+    Python process (~2 s, they import frisac) and are reused. In a sweep whose workers
+    already fill the cores, leave it at 1."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise FrisacInputError(f"direct.workers: {self.workers!r}; expected an integer >= 1")
 
 
 REUSE_TRIAL_ETA = True
@@ -276,12 +294,12 @@ def _lbfgs(
     verified = x.copy()
     s_list: list[FloatArray] = []
     y_list: list[FloatArray] = []
+    rho_list: list[float] = []  # 1 / (y^T s) of each pair
     iteration = 0
     for iteration in range(1, options.max_iterations + 1):
         q = g.copy()
         history = []
-        for s, y in zip(reversed(s_list), reversed(y_list), strict=True):
-            rho = 1.0 / float(y @ s)
+        for s, y, rho in zip(reversed(s_list), reversed(y_list), reversed(rho_list), strict=True):
             alpha = rho * float(s @ q)
             q -= alpha * y
             history.append((rho, alpha, s, y))
@@ -298,6 +316,7 @@ def _lbfgs(
             direction, slope = -g, -float(g @ g)
             s_list.clear()
             y_list.clear()
+            rho_list.clear()
         step = 1.0
         accepted = False
         g_new = None
@@ -312,12 +331,15 @@ def _lbfgs(
         if not accepted or g_new is None:
             break
         s_vec, y_vec = x_new - x, g_new - g
-        if float(s_vec @ y_vec) > 1e-12 * float(np.linalg.norm(s_vec) * np.linalg.norm(y_vec)):
+        curvature = float(s_vec @ y_vec)
+        if curvature > 1e-12 * float(np.linalg.norm(s_vec) * np.linalg.norm(y_vec)):
             s_list.append(s_vec)
             y_list.append(y_vec)
+            rho_list.append(1.0 / curvature)
             if len(s_list) > options.memory:
                 s_list.pop(0)
                 y_list.pop(0)
+                rho_list.pop(0)
         converged = abs(f - f_new) <= options.tolerance * max(1.0, abs(f))
         x, f, g = x_new, f_new, g_new
         if iteration % options.verify_every == 0 or converged:
@@ -395,11 +417,7 @@ def direct_optimize(
     opt = options or DirectOptions()
     r = realization
     t0 = time.perf_counter()
-
-    def rank(ev: Evaluation) -> tuple[bool, float]:
-        """Designs where the bound is meaningful first, then the lowest bound."""
-        invalid = opt.require_valid_bound and not ev.sensing.bound_valid
-        return invalid, _score(ev)
+    rank = partial(_rank, require_valid=opt.require_valid_bound)
 
     for name, phases in [("psi_init", psi_init)] + [
         (f"extra_phases[{i}]", extra) for i, extra in enumerate(extra_phases)
@@ -448,38 +466,53 @@ def direct_optimize(
         if progress is not None:
             progress(stages_done, stages_max, value)
 
-    best_overall = incumbent
+    # Lineages are independent: their rounds advance side by side (round k of every lineage
+    # still running forms one batch of descents, spread over the workers if any), and their
+    # records are joined in lineage order at the end, numbered as if run one after another.
+    states = []
     for lineage, starts in enumerate(lineages):
         if not starts:
             continue
         # Lineage 0 competes with the given start; an extra lineage with its own best start.
-        label = "" if lineage == 0 else f"lineage {lineage}, "
         if lineage == 0:
-            current = incumbent
+            states.append(_Lineage(lineage, starts, incumbent, []))
         else:
             ev0, design0 = min(starts, key=lambda pair: rank(pair[0]))
-            current = (design0, ev0)
-            history.append(_record(len(history), f"{label}start", ev0, t0))
-        for round_index in range(1, max(1, opt.rounds) + 1):
-            starts.sort(key=lambda pair: rank(pair[0]))
-            runs = [
-                _descend(r, design, ev, opt, rank, t0, on_stage, offset=len(history) - 1)
-                for ev, design in starts[: n_starts[round_index - 1]]
-            ]
+            record = _record(0, f"lineage {lineage}, start", ev0, t0)
+            states.append(_Lineage(lineage, starts, (design0, ev0), [record]))
+    for round_index in range(1, max(1, opt.rounds) + 1):
+        running = [state for state in states if not state.done]
+        if not running:
+            break
+        batch = []
+        for state in running:
+            state.starts.sort(key=lambda pair: rank(pair[0]))
+            batch.append(state.starts[: n_starts[round_index - 1]])
+        all_runs = _descend_all(r, [s for chosen in batch for s in chosen], opt, t0, on_stage)
+        for state, chosen in zip(running, batch, strict=True):
+            runs, all_runs = all_runs[: len(chosen)], all_runs[len(chosen) :]
             iterations += sum(run[3] for run in runs)
             design, evaluation, run_history, _ = min(runs, key=lambda run: rank(run[1]))
-            if not _improves(rank(evaluation), rank(current[1]), rtol=opt.round_rtol):
-                break
-            current = (design, evaluation)
-            history.extend(
+            if not _improves(rank(evaluation), rank(state.current[1]), rtol=opt.round_rtol):
+                state.done = True
+                continue
+            state.current = (design, evaluation)
+            label = "" if state.index == 0 else f"lineage {state.index}, "
+            state.records.extend(
                 replace(h, block=f"{label}round {round_index}, {h.block}") for h in run_history
             )
-            if round_index < opt.rounds:
-                starts = _start_candidates(r, design.psi, design, opt.start_margin)
-                if not starts:
-                    break
-        if _improves(rank(current[1]), rank(best_overall[1])):
-            best_overall = current
+            state.starts = (
+                _start_candidates(r, design.psi, design, opt.start_margin)
+                if round_index < opt.rounds
+                else []
+            )
+            state.done = not state.starts
+    best_overall = incumbent
+    for state in states:
+        history.extend(state.records)
+        if _improves(rank(state.current[1]), rank(best_overall[1])):
+            best_overall = state.current
+    history = [replace(h, iteration=i) for i, h in enumerate(history)]
     best, best_eval = best_overall
     if progress is not None:
         progress(stages_max, stages_max, best_eval.trace_mcrb_phi)
@@ -502,6 +535,104 @@ def direct_optimize(
     )
 
 
+@dataclass
+class _Lineage:
+    """A lineage of rounds of :func:`direct_optimize`: its starts, best design, records."""
+
+    index: int
+    starts: list[tuple[Evaluation, Design]]
+    current: tuple[Design, Evaluation]
+    records: list[IterationRecord]
+    done: bool = False
+
+
+def _rank(ev: Evaluation, *, require_valid: bool) -> tuple[bool, float]:
+    """Designs where the bound is meaningful first (if required), then the lowest bound."""
+    return require_valid and not ev.sensing.bound_valid, _score(ev)
+
+
+Descent = tuple[Design, Evaluation, list[IterationRecord], int]
+
+
+def _descend_all(
+    r: Realization,
+    starts: Sequence[tuple[Evaluation, Design]],
+    opt: DirectOptions,
+    t0: float,
+    on_stage: Callable[[float], None],
+) -> list[Descent]:
+    """:func:`_descend` from each start, in order; in ``opt.workers`` processes if > 1.
+
+    Each descent depends only on its inputs, so the list is the same either way (the
+    workers use as many BLAS threads as this process, so even the rounding agrees). With
+    workers, progress is reported per descent as each one finishes.
+    """
+    rank = partial(_rank, require_valid=opt.require_valid_bound)
+    if opt.workers == 1 or len(starts) == 1:
+        return [_descend(r, design, ev, opt, rank, t0, on_stage) for ev, design in starts]
+    blas_threads = _blas_threads()
+    pool = _worker_pool(opt.workers)
+    futures = [
+        pool.submit(_descend_in_worker, r, design, ev, opt, t0, blas_threads)
+        for ev, design in starts
+    ]
+    runs = []
+    for future in futures:
+        *run, stage_values = future.result()
+        for value in stage_values:
+            on_stage(value)
+        runs.append(cast(Descent, tuple(run)))
+    return runs
+
+
+def _descend_in_worker(
+    r: Realization,
+    initial: Design,
+    start_eval: Evaluation,
+    opt: DirectOptions,
+    t0: float,
+    blas_threads: int | None,
+) -> tuple[Design, Evaluation, list[IterationRecord], int, list[float]]:
+    """:func:`_descend` in a worker process; also returns the values reported per stage."""
+    values: list[float] = []
+    rank = partial(_rank, require_valid=opt.require_valid_bound)
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        run = _descend(r, initial, start_eval, opt, rank, t0, values.append)
+    return (*run, values)
+
+
+def _blas_threads() -> int | None:
+    """The BLAS thread count of this process (None if no BLAS library is reported)."""
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(counts) if counts else None
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` spawned processes, made once and reused (shut down at
+    exit; each worker also ends itself if this process dies)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+        _POOLS[workers] = pool
+        if len(_POOLS) == 1:
+            atexit.register(_shutdown_pools)
+    return pool
+
+
+def _shutdown_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
+
+
 def _record(iteration: int, block: str, ev: Evaluation, t0: float) -> IterationRecord:
     return IterationRecord(
         iteration,
@@ -521,12 +652,11 @@ def _descend(
     rank: Callable[[Evaluation], tuple[bool, float]],
     t0: float,
     on_stage: Callable[[float], None],
-    *,
-    offset: int = 0,
 ) -> tuple[Design, Evaluation, list[IterationRecord], int]:
     """Barrier stages of L-BFGS from one start; returns the best verified design.
 
-    The history holds one record per barrier stage, numbered from ``offset + 1``.
+    The history holds one record per barrier stage, numbered 1, 2, ... (the caller
+    renumbers the records it keeps).
     """
     best_eval, best = start_eval, initial
     history: list[IterationRecord] = []
@@ -558,7 +688,7 @@ def _descend(
         problem.mu = mu
         x, its = _lbfgs(problem, x, opt, verify)
         iterations += its
-        history.append(_record(offset + stage, f"mu={mu:g}", best_eval, t0))
+        history.append(_record(stage, f"mu={mu:g}", best_eval, t0))
         on_stage(best_eval.trace_mcrb_phi)
     return best, best_eval, history, iterations
 

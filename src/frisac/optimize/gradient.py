@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from frisac._types import ComplexArray, FloatArray
-from frisac.geometry import direction_derivatives
+from frisac.geometry import steering_basis
 from frisac.metrics.sensing import _equilibrate, echo_factors, model_matrix
 from frisac.realization import Realization
 
@@ -98,48 +98,6 @@ def _coefficient_stacks(alpha: complex) -> tuple[ComplexArray, ComplexArray, Com
         omega, code = _TEMPLATES[order]
         out.append(omega * factors[code][..., None, None])
     return out[0], out[1], out[2]
-
-
-def steering_basis(phi: FloatArray, positions_m: FloatArray, wavelength_m: float) -> ComplexArray:
-    """[a, a_e, a_a, a_ee, a_ea, a_aa, a_eee, a_eea, a_eaa, a_aaa] at phi, shape (R, 10).
-
-    With theta = kappa u(phi) . p and a = exp(-j theta):
-    a_ijk = (-j theta_ijk - theta_ik theta_j - theta_i theta_jk - theta_ij theta_k
-             + j theta_i theta_j theta_k) a.
-    """
-    kappa = 2.0 * np.pi / wavelength_m
-    u, du, d2u = direction_derivatives(phi)
-    e, a_ = (float(x) for x in np.asarray(phi, dtype=float))
-    ce, se, ca, sa = np.cos(e), np.sin(e), np.cos(a_), np.sin(a_)
-    directions = np.stack(
-        [
-            u,
-            du[0],
-            du[1],
-            d2u[0, 0],
-            d2u[0, 1],
-            d2u[1, 1],
-            [se * ca, se * sa, -ce],  # d3u / de de de
-            [ce * sa, -ce * ca, 0.0],  # d3u / de de da
-            [se * ca, se * sa, 0.0],  # d3u / de da da
-            [ce * sa, -ce * ca, 0.0],  # d3u / da da da
-        ]
-    )
-    # theta and its derivatives at every element, one product: rows (R, 10).
-    t, te, ta, tee, tea, taa, teee, teea, teaa, taaa = (kappa * (positions_m @ directions.T)).T
-    # Coefficients c with a_S = c a, from the formula above (i, j, k over e, a).
-    coefficients = np.empty((t.size, 10), dtype=np.complex128)
-    coefficients[:, 0] = 1.0
-    coefficients[:, 1] = -1j * te
-    coefficients[:, 2] = -1j * ta
-    coefficients[:, 3] = -1j * tee - te * te
-    coefficients[:, 4] = -1j * tea - te * ta
-    coefficients[:, 5] = -1j * taa - ta * ta
-    coefficients[:, 6] = -1j * teee - 3.0 * tee * te + 1j * te**3
-    coefficients[:, 7] = -1j * teea - 2.0 * tea * te - tee * ta + 1j * te * te * ta
-    coefficients[:, 8] = -1j * teaa - 2.0 * tea * ta - te * taa + 1j * te * ta * ta
-    coefficients[:, 9] = -1j * taaa - 3.0 * taa * ta + 1j * ta**3
-    return coefficients * np.exp(-1j * t)[:, None]
 
 
 @dataclass(frozen=True)
