@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import cast
@@ -91,11 +92,11 @@ class DirectOptions:
     (SensingResult.bound_valid), when the start is inside it. Turning this off lets the
     optimiser starve the fitted echo to shrink tr(MCRB) toward zero (for research only)."""
     workers: int = 1
-    """Processes that run the descents of a round side by side (1: all in this process).
-    The design does not depend on it. Worth it for one large problem on an idle machine
-    (each descent of a 32 x 32 RIS takes seconds); the worker processes start once per
-    Python process (~2 s, they import frisac) and are reused. In a sweep whose workers
-    already fill the cores, leave it at 1."""
+    """Processes that run the descents of a round (of all lineages) side by side; 1: all in
+    this process. The design does not depend on it. Worth it for one large problem on an
+    idle machine (each descent of a 32 x 32 RIS takes seconds); the worker processes start
+    once per Python process (~2 s, they import frisac) and are reused. In a sweep whose
+    workers already fill the cores, leave it at 1."""
 
     def __post_init__(self) -> None:
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
@@ -578,7 +579,11 @@ def _descend_all(
     ]
     runs = []
     for future in futures:
-        *run, stage_values = future.result()
+        try:
+            *run, stage_values = future.result()
+        except BrokenProcessPool:
+            _POOLS.pop(opt.workers, None)  # a worker died: the next call starts a new pool
+            raise
         for value in stage_values:
             on_stage(value)
         runs.append(cast(Descent, tuple(run)))
@@ -593,7 +598,11 @@ def _descend_in_worker(
     t0: float,
     blas_threads: int | None,
 ) -> tuple[Design, Evaluation, list[IterationRecord], int, list[float]]:
-    """:func:`_descend` in a worker process; also returns the values reported per stage."""
+    """:func:`_descend` in a worker process; also returns the values reported per stage.
+
+    ``t0`` is this caller's time.perf_counter() origin: on Linux and macOS that clock is
+    system-wide, so the records' elapsed times stay comparable across processes.
+    """
     values: list[float] = []
     rank = partial(_rank, require_valid=opt.require_valid_bound)
     with threadpool_limits(limits=blas_threads, user_api="blas"):
