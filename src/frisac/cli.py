@@ -35,7 +35,6 @@ from frisac.experiments import (
 )
 from frisac.experiments.store import STORE_NAME
 from frisac.experiments.summary import SchemeStats, format_table, series_by_scheme, summarise
-from frisac.experiments.trial import scheme_options
 from frisac.io import load_design, load_realization, save_design, save_realization
 from frisac.metrics import Evaluation, evaluate
 from frisac.optimize import (
@@ -44,7 +43,7 @@ from frisac.optimize import (
     OptimizeResult,
     run_schemes,
 )
-from frisac.optimize.schemes import parse_method_options
+from frisac.optimize.schemes import parse_method_options, scheme_options
 from frisac.plotting import plot_convergence
 from frisac.realization import Realization, draw_realization
 from frisac.scenario import Scenario

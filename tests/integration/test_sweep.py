@@ -1,6 +1,7 @@
 """`frisac sweep`, the results store, resumption after SIGKILL, export and bad input."""
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -14,6 +15,8 @@ import pytest
 from frisac.cli import main
 from frisac.experiments import ResultStore
 from frisac.experiments.runner import code_fingerprint
+from frisac.experiments.spec import SweepSpec
+from frisac.scenario import Scenario
 from support import FRISAC
 from support import store_rows as _rows
 from support import sweep_argv as _sweep
@@ -146,7 +149,7 @@ def test_export_csv_and_parquet(reference_store, tmp_path, capsys) -> None:
 
 
 def test_method_options_reach_the_optimiser_and_the_sweep_identity(reference_store, capsys) -> None:
-    from frisac.experiments.trial import scheme_options
+    from frisac.optimize import scheme_options
     from frisac.optimize.schemes import parse_method_options
 
     settings = parse_method_options(
@@ -188,6 +191,11 @@ def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> N
         ([*_sweep(tmp_path / "e"), "--option", "direct.startz=1"], "no setting 'startz'"),
         ([*_sweep(tmp_path / "f"), "--option", "direct.starts=two"], "expected an integer"),
         ([*_sweep(tmp_path / "g"), "--option", "newton.steps=1"], "expected direct.KEY=VALUE"),
+        # checked once before the sweep starts, not recorded as a failure in every trial
+        (
+            [*_sweep(tmp_path / "h"), "--option", "direct.workers=0"],
+            "direct.workers: 0; expected an integer >= 1",
+        ),
     ]
     for argv, message in cases:
         code = main(argv)
@@ -195,3 +203,12 @@ def test_bad_sweep_input_exit_2_one_line(reference_store, tmp_path, capsys) -> N
         assert code == 2, (argv, err)
         assert message in err and err.strip().count("\n") == 0 and "Traceback" not in err
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+    assert not (tmp_path / "h").exists()
+
+
+def test_speed_only_settings_are_not_part_of_the_sweep_identity() -> None:
+    base = SweepSpec(Scenario.default(), "F", (0, 20), ("perfect",), trials=1)
+    same = dataclasses.replace(base, options={"direct": {"workers": 2}})
+    other = dataclasses.replace(base, options={"direct": {"workers": 2, "starts": 2}})
+    assert same.fingerprint == base.fingerprint
+    assert other.fingerprint != base.fingerprint

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from frisac import Design, FrisacInputError, Realization, Scenario, draw_realization
+from frisac.geometry import steering_basis
 from frisac.metrics.sensing import bounds_at, pseudo_true
 from frisac.optimize import PaperOptions, SchemeOptions, run_schemes
 from frisac.optimize.direct import DirectOptions, _feasible_start, _Problem, direct_optimize
-from frisac.optimize.gradient import mcrb_gradient, steering_basis
+from frisac.optimize.gradient import mcrb_gradient
 from frisac.optimize.transmit import cophase_psi, feasible_transmit
 from support import assert_feasible, design_for
 
@@ -260,6 +261,48 @@ def test_worker_processes_change_no_number(worker_pools) -> None:
     assert any(h.block.startswith("lineage 1") for h in serial.history)
     assert [h.iteration for h in parallel.history] == list(range(len(parallel.history)))
     assert reports[1] == reports[2] and reports[1][-1][0] == reports[1][-1][1]
+
+
+def test_interrupted_run_discards_its_worker_pool(worker_pools) -> None:
+    """Ctrl-C (here: from the progress callback) while descents run in workers stops the
+    workers and drops the pool; the next call starts a new pool and works."""
+    r = _small(5)
+    options = DirectOptions(
+        barrier_weights=(1e-3,), max_iterations=30, starts=2, rounds=1, workers=2
+    )
+    # two lineages: at least two descents in the first batch, so the workers are used
+    other_phases = [np.exp(1j * np.random.default_rng(0).uniform(0, 2 * np.pi, r.R))]
+    seen: list[int] = []
+
+    def interrupt(done: int, total: int, value: float) -> None:
+        seen.extend(worker_pools)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        direct_optimize(
+            r, cophase_psi(r), extra_phases=other_phases, options=options, progress=interrupt
+        )
+    assert seen == [2] and 2 not in worker_pools
+    result = direct_optimize(r, cophase_psi(r), extra_phases=other_phases, options=options)
+    assert result.design is not None and 2 in worker_pools
+
+
+def test_discarded_pool_stops_running_tasks(worker_pools) -> None:
+    import time
+
+    import frisac.optimize.direct as direct
+
+    pool = direct._worker_pool(2)
+    running = pool.submit(time.sleep, 60)
+    while not running.running():
+        time.sleep(0.01)
+    processes = list(pool._processes.values())
+    assert processes
+    direct._discard_pool(2)
+    for process in processes:
+        process.join(timeout=10)
+        assert not process.is_alive()
+    assert 2 not in worker_pools
 
 
 @pytest.mark.parametrize("workers", [0, -1, 1.5, True])

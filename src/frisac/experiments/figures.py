@@ -27,10 +27,9 @@ from frisac.experiments.runner import run_sweep
 from frisac.experiments.spec import SweepSpec, trial_seed
 from frisac.experiments.store import ResultStore, iter_json_rows
 from frisac.experiments.summary import SchemeStats, format_table, series_by_scheme, summarise
-from frisac.experiments.trial import scheme_options
 from frisac.io import write_text_atomic
 from frisac.metrics.beampattern import beampattern_grid
-from frisac.optimize import run_schemes
+from frisac.optimize import run_schemes, scheme_options
 from frisac.realization import draw_realization
 from frisac.scenario import Scenario
 

@@ -8,7 +8,8 @@ count or the order of execution, and all schemes of a trial share channels and f
 
 Identity. A sweep's fingerprint hashes everything that changes its numbers (scenario,
 varied key and values, schemes, method and its options, root seed) but not the number
-of trials, so re-running with more trials extends a study instead of starting anew.
+of trials, so re-running with more trials extends a study instead of starting anew, nor
+settings that only change how fast the numbers come (``direct.workers``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from typing import Any
 import numpy as np
 
 from frisac.errors import FrisacInputError
-from frisac.optimize import METHODS, SCHEMES
+from frisac.optimize import METHODS, SCHEMES, scheme_options
 from frisac.scenario import Scenario, parse_assignment
 
 __all__ = ["SweepSpec", "parse_schemes", "parse_vary", "trial_seed"]
+
+# Settings that change how the numbers are computed but never the numbers themselves: left
+# out of a sweep's identity, so a sweep can be resumed with other values.
+_SPEED_ONLY_OPTIONS = {"direct": ("workers",)}
 
 
 def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
@@ -86,6 +91,7 @@ class SweepSpec:
             raise FrisacInputError(f"--seed {self.root_seed}: expected an integer >= 0")
         for value in self.values:  # every value must give a valid scenario: fail early
             self.scenario_at(value)
+        scheme_options(self.method, self.options)  # and the settings too, not in every trial
 
     def scenario_at(self, value: Any) -> Scenario:
         """The scenario with the varied key set to ``value`` (validated)."""
@@ -102,8 +108,19 @@ class SweepSpec:
             "schemes": list(self.schemes),
             "root_seed": self.root_seed,
             "method": self.method,
-            "options": self.options,
+            "options": self._number_options(),
         }
+
+    def _number_options(self) -> dict[str, Any]:
+        """The options without speed-only settings (methods left with none dropped), so that
+        a sweep's identity is the same with or without them."""
+        kept = {}
+        for method, settings in self.options.items():
+            speed_only = _SPEED_ONLY_OPTIONS.get(method, ())
+            numbers = {key: value for key, value in settings.items() if key not in speed_only}
+            if numbers:
+                kept[method] = numbers
+        return kept
 
     @property
     def fingerprint(self) -> str:

@@ -19,13 +19,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from frisac.experiments.spec import trial_seed
-from frisac.optimize import PaperOptions, SchemeOptions, run_schemes
-from frisac.optimize.direct import DirectOptions
+from frisac.optimize import run_schemes, scheme_options
 from frisac.optimize.result import OptimizeResult
 from frisac.realization import draw_realization
 from frisac.scenario import Scenario
 
-__all__ = ["TrialTask", "run_trial", "scheme_options"]
+__all__ = ["TrialTask", "run_trial"]
 
 
 @dataclass(frozen=True)
@@ -45,18 +44,6 @@ class TrialTask:
     def key(self) -> str:
         """A stable name for schedulers (Dask task key)."""
         return f"frisac-trial-v{self.value_index}-t{self.trial}"
-
-
-def scheme_options(method: str, options: dict[str, Any]) -> SchemeOptions:
-    """SchemeOptions from the JSON-able options of a sweep."""
-    paper = PaperOptions(**_tuples(options.get("paper", {})))
-    direct = DirectOptions(**_tuples(options.get("direct", {})))
-    return SchemeOptions(method=method, paper=paper, direct=direct)
-
-
-def _tuples(settings: dict[str, Any]) -> dict[str, Any]:
-    """JSON lists back to the tuples of the options dataclasses."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
 
 
 def _row(task: TrialTask, scheme: str, result: OptimizeResult | None, error: str = "") -> dict:

@@ -833,7 +833,7 @@ def track_pseudo_true(
     if C is None:
         C = true_echo_matrix(r, psi) @ Rx
     lower, upper = _window(r, WINDOW_DEG)
-    phi = np.asarray(phi_start, dtype=float)
+    phi = np.array(phi_start, dtype=float)  # a copy: the result must not alias the input
     for iteration in range(1, max_newton_iterations + 1):
         if not (np.all(phi > lower) and np.all(phi < upper)):
             break
@@ -868,7 +868,9 @@ def track_pseudo_true(
         if not step < QUADRATIC_REGION_RAD:
             break
         phi = phi + direction
-    eta = refine_pseudo_true(r, psi, Rx, phi_start, C=C)
+    eta = refine_pseudo_true(
+        r, psi, Rx, phi_start, C=C, max_newton_iterations=max_newton_iterations
+    )
     return eta, transmit_bounds(r, psi, Rx, eta.phi_rad, eta.alpha, C=C)
 
 

@@ -2,7 +2,14 @@
 
 from frisac.optimize.bcd import PaperOptions, paper_bcd
 from frisac.optimize.result import IterationRecord, OptimizeResult
-from frisac.optimize.schemes import METHODS, SCHEMES, SchemeOptions, run_scheme, run_schemes
+from frisac.optimize.schemes import (
+    METHODS,
+    SCHEMES,
+    SchemeOptions,
+    run_scheme,
+    run_schemes,
+    scheme_options,
+)
 
 __all__ = [
     "METHODS",
@@ -14,4 +21,5 @@ __all__ = [
     "paper_bcd",
     "run_scheme",
     "run_schemes",
+    "scheme_options",
 ]

@@ -29,7 +29,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import cast
@@ -565,11 +564,14 @@ def _descend_all(
     """:func:`_descend` from each start, in order; in ``opt.workers`` processes if > 1.
 
     Each descent depends only on its inputs, so the list is the same either way (the
-    workers use as many BLAS threads as this process, so even the rounding agrees). With
-    workers, progress is reported per descent as each one finishes.
+    workers use the BLAS thread counts of this process, so even the rounding agrees). With
+    workers, a descent's progress is reported once it and the descents before it are done.
+    If anything goes wrong (a worker dies, an error, Ctrl-C), the pool is discarded with
+    its running descents, and the next call starts a new one.
     """
     rank = partial(_rank, require_valid=opt.require_valid_bound)
-    if opt.workers == 1 or len(starts) == 1:
+    # A daemonic process (a Dask worker, say) may not have children: one process then.
+    if opt.workers == 1 or len(starts) == 1 or multiprocessing.current_process().daemon:
         return [_descend(r, design, ev, opt, rank, t0, on_stage) for ev, design in starts]
     blas_threads = _blas_threads()
     pool = _worker_pool(opt.workers)
@@ -578,15 +580,15 @@ def _descend_all(
         for ev, design in starts
     ]
     runs = []
-    for future in futures:
-        try:
+    try:
+        for future in futures:
             *run, stage_values = future.result()
-        except BrokenProcessPool:
-            _POOLS.pop(opt.workers, None)  # a worker died: the next call starts a new pool
-            raise
-        for value in stage_values:
-            on_stage(value)
-        runs.append(cast(Descent, tuple(run)))
+            for value in stage_values:
+                on_stage(value)
+            runs.append(cast(Descent, tuple(run)))
+    except BaseException:
+        _discard_pool(opt.workers)
+        raise
     return runs
 
 
@@ -596,7 +598,7 @@ def _descend_in_worker(
     start_eval: Evaluation,
     opt: DirectOptions,
     t0: float,
-    blas_threads: int | None,
+    blas_threads: dict[str, int],
 ) -> tuple[Design, Evaluation, list[IterationRecord], int, list[float]]:
     """:func:`_descend` in a worker process; also returns the values reported per stage.
 
@@ -605,15 +607,18 @@ def _descend_in_worker(
     """
     values: list[float] = []
     rank = partial(_rank, require_valid=opt.require_valid_bound)
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    with threadpool_limits(limits=blas_threads):
         run = _descend(r, initial, start_eval, opt, rank, t0, values.append)
     return (*run, values)
 
 
-def _blas_threads() -> int | None:
-    """The BLAS thread count of this process (None if no BLAS library is reported)."""
-    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-    return max(counts) if counts else None
+def _blas_threads() -> dict[str, int]:
+    """The thread count of each BLAS library of this process, by library prefix."""
+    return {
+        info["prefix"]: info["num_threads"]
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    }
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
@@ -631,12 +636,25 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
             initargs=(os.getpid(),),
         )
         _POOLS[workers] = pool
-        if len(_POOLS) == 1:
-            atexit.register(_shutdown_pools)
     return pool
 
 
+def _discard_pool(workers: int) -> None:
+    """Stop the pool of ``workers`` processes now, running descents included."""
+    pool = _POOLS.pop(workers, None)
+    if pool is None:
+        return
+    # ProcessPoolExecutor has no public way to stop running tasks before Python 3.14
+    # (terminate_workers); without this, Ctrl-C would wait for the descents to finish.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+@atexit.register
 def _shutdown_pools() -> None:
+    """Shut every pool down (idle at normal exit: descents are waited for where started)."""
     for pool in _POOLS.values():
         pool.shutdown(cancel_futures=True)
     _POOLS.clear()

@@ -35,7 +35,7 @@ from frisac.geometry import steering_basis
 from frisac.metrics.sensing import _equilibrate, echo_factors, model_matrix
 from frisac.realization import Realization
 
-__all__ = ["McrbGradient", "mcrb_gradient", "steering_basis"]
+__all__ = ["McrbGradient", "mcrb_gradient"]
 
 
 # Angle multi-indices (sorted) of the ten basis vectors.

@@ -37,6 +37,7 @@ __all__ = [
     "parse_method_options",
     "run_scheme",
     "run_schemes",
+    "scheme_options",
 ]
 
 SCHEMES = ("perfect", "naive", "proposed", "random")
@@ -85,6 +86,19 @@ def parse_method_options(assignments: Iterable[str]) -> dict[str, dict[str, Any]
             )
         out.setdefault(method, {})[key] = _typed(where, defaults[key], raw.strip())
     return out
+
+
+def scheme_options(method: str, options: dict[str, Any]) -> SchemeOptions:
+    """SchemeOptions from JSON-able settings (a sweep's ``options``, the output of
+    :func:`parse_method_options`); raises FrisacInputError on a bad setting."""
+    paper = PaperOptions(**_tuples(options.get("paper", {})))
+    direct = DirectOptions(**_tuples(options.get("direct", {})))
+    return SchemeOptions(method=method, paper=paper, direct=direct)
+
+
+def _tuples(settings: dict[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples of the options dataclasses."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
 
 
 def _typed(where: str, default: Any, raw: str) -> Any:
