@@ -287,6 +287,23 @@ def test_interrupted_run_discards_its_worker_pool(worker_pools) -> None:
     assert result.design is not None and 2 in worker_pools
 
 
+def test_daemonic_process_descends_in_process(worker_pools, monkeypatch) -> None:
+    """A daemonic process may not have children: workers > 1 then runs in-process."""
+    import multiprocessing
+    import types
+
+    r = _small(5)
+    options = DirectOptions(
+        barrier_weights=(1e-3,), max_iterations=30, starts=2, rounds=1, workers=2
+    )
+    other_phases = [np.exp(1j * np.random.default_rng(0).uniform(0, 2 * np.pi, r.R))]
+    monkeypatch.setattr(
+        multiprocessing, "current_process", lambda: types.SimpleNamespace(daemon=True)
+    )
+    result = direct_optimize(r, cophase_psi(r), extra_phases=other_phases, options=options)
+    assert result.design is not None and 2 not in worker_pools
+
+
 def test_discarded_pool_stops_running_tasks(worker_pools) -> None:
     import time
 

@@ -654,7 +654,7 @@ def _discard_pool(workers: int) -> None:
 
 @atexit.register
 def _shutdown_pools() -> None:
-    """Shut every pool down (idle at normal exit: descents are waited for where started)."""
+    """Shut every pool down at exit (normally idle: a call waits for its descents)."""
     for pool in _POOLS.values():
         pool.shutdown(cancel_futures=True)
     _POOLS.clear()
